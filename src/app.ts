@@ -1,0 +1,121 @@
+import type { Context } from "hono";
+import { Hono } from "hono/tiny";
+import { ConfigError, type ConfigResult } from "./config/load";
+import type { AppEnv } from "./http/context";
+import { AppFailure, type FailureCode } from "./http/failures";
+import { applySecurityHeaders } from "./http/headers";
+import { causeName, emitEvent, emitRequestLog, type RequestLog, type Route } from "./http/log";
+import { prefersJson, renderFailure } from "./http/respond";
+import { complete } from "./routes/complete";
+import { exchange } from "./routes/exchange";
+import { health } from "./routes/health";
+import { relay } from "./routes/relay";
+
+/** Routes a browser reaches mid-flow: their failures may go to the partner's ERROR_URL. */
+const BROWSER_ROUTES: ReadonlySet<Route> = new Set(["relay", "exchange", "complete", "start"]);
+const JSON_ROUTES: ReadonlySet<Route> = new Set(["api", "health"]);
+
+// Config problems discovered on use (a zone's missing key) are logged once
+// per isolate, not on every request that trips over them.
+const reportedProblems = new Set<string>();
+
+/**
+ * Builds the app for one parsed configuration. Paths come from config, so the
+ * app is built once per isolate (see index.ts) rather than per request.
+ */
+export function buildApp(result: ConfigResult): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const started = Date.now();
+    const requestId = crypto.randomUUID();
+    const log: RequestLog = { route: "not_found", method: c.req.method };
+    c.set("requestId", requestId);
+    c.set("log", log);
+    if (result.ok) c.set("config", result.config);
+    await next();
+    const headers = c.res.headers;
+    applySecurityHeaders(headers);
+    headers.set("X-Request-Id", requestId);
+    const status = c.res.status;
+    emitRequestLog({
+      level: status >= 500 ? "error" : status >= 400 ? "warn" : "info",
+      msg: "request",
+      ...log,
+      status,
+      requestId,
+      durationMs: Date.now() - started,
+    });
+  });
+
+  if (!result.ok) {
+    app.all("*", (c) => {
+      c.get("log").route = c.req.path === "/healthz" ? "health" : "not_found";
+      throw result.error;
+    });
+  } else {
+    const { config } = result;
+    const callback = config.mode === "relay" ? relay : exchange;
+    const callbackMethods = config.mode === "relay" ? ["GET", "HEAD", "POST"] : ["GET", "POST"];
+    app.on(callbackMethods, config.callbackPath, callback);
+    app.all(config.callbackPath, methodNotAllowed(callbackMethods, config.mode));
+    app.get(config.completePath, complete);
+    app.all(config.completePath, methodNotAllowed(["GET", "HEAD"], "complete"));
+    app.get("/healthz", health);
+  }
+
+  app.notFound(() => {
+    throw new AppFailure("not_found");
+  });
+  app.onError((error, c) => failureResponse(error, c));
+  return app;
+}
+
+function methodNotAllowed(allowed: string[], route: string) {
+  return (c: Context<AppEnv>): Response => {
+    c.get("log").route = route === "complete" ? "complete" : route === "relay" ? "relay" : "exchange";
+    throw new AppFailure("method_not_allowed", { headers: { Allow: allowed.join(", ") } });
+  };
+}
+
+function failureResponse(error: Error, c: Context<AppEnv>): Response {
+  const log = c.get("log");
+  let code: FailureCode;
+  let detail: string | undefined;
+  let connectionId = log.connectionId;
+  let headers: Readonly<Record<string, string>> = {};
+  if (error instanceof AppFailure) {
+    code = error.code;
+    detail = error.detail;
+    connectionId = error.connectionId ?? connectionId;
+    headers = error.headers;
+    if (error.cause !== undefined) log.cause = causeName(error.cause);
+  } else if (error instanceof ConfigError) {
+    code = "config_invalid";
+    const variables = error.problems.map((p) => p.variable);
+    detail = `Check the setting${variables.length > 1 ? "s" : ""} ${variables.join(", ")}.`;
+    for (const problem of error.problems) {
+      const key = `${problem.variable}: ${problem.reason}`;
+      if (!reportedProblems.has(key)) {
+        reportedProblems.add(key);
+        emitEvent("error", "config_invalid", { variable: problem.variable, reason: problem.reason });
+      }
+    }
+  } else {
+    code = "internal_error";
+    log.cause = causeName(error);
+  }
+  log.error = code;
+  log.outcome ??= "failed";
+  if (connectionId) log.connectionId = connectionId;
+  const config = c.get("config") as AppEnv["Variables"]["config"] | undefined;
+  const status = error instanceof AppFailure ? error.status : 500;
+  return renderFailure(
+    c,
+    { code, status, requestId: c.get("requestId"), connectionId, detail, headers },
+    {
+      json: JSON_ROUTES.has(log.route) || prefersJson(c.req.raw),
+      errorUrl: BROWSER_ROUTES.has(log.route) && code !== "config_invalid" ? config?.errorUrl : undefined,
+    },
+  );
+}

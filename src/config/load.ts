@@ -1,0 +1,148 @@
+import type * as z from "zod/mini";
+import { checkReturnUrl } from "../security/return-url";
+import type { Env } from "./env";
+import * as schemas from "./schemas";
+import { type Config, type ConfigProblem, ZONES, type Zone, type ZoneConfig, type ZoneSetting } from "./types";
+
+/** Raised when a request needs a setting that is missing or invalid. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly problems: readonly ConfigProblem[];
+  constructor(problems: readonly ConfigProblem[]) {
+    super(problems.map((p) => `${p.variable} ${p.reason}`).join("; "));
+    this.problems = problems;
+  }
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: Config }
+  | { readonly ok: false; readonly error: ConfigError };
+
+export const DEFAULTS = {
+  PEAKA_ZONE: "us",
+  PEAKA_US_API_URL: "https://partner.peaka.studio/api/v1",
+  PEAKA_EU_API_URL: "https://partner.eu.peaka.studio/api/v1",
+  PEAKA_US_CALLBACK_URL: "https://peaka.studio/oauth2/callback",
+  PEAKA_TIMEOUT_MS: "10000",
+  ZONE_BY_HOST: "",
+  CALLBACK_MODE: "relay",
+  CALLBACK_PATH: "/oauth2/mycallback",
+  COMPLETE_PATH: "/oauth2/complete",
+  RETURN_ORIGINS: "",
+  RECORD_TTL_SECONDS: "3600",
+} as const satisfies Partial<Record<keyof Env, string>>;
+
+type VarName = Exclude<keyof Env, "CONNECTIONS">;
+
+function raw(env: Env, name: VarName): string | undefined {
+  const value: unknown = env[name];
+  // wrangler.toml may hold numbers; an empty string means "unset".
+  const text = typeof value === "number" ? String(value) : typeof value === "string" ? value.trim() : "";
+  if (text !== "") return text;
+  return (DEFAULTS as Partial<Record<VarName, string>>)[name];
+}
+
+class Collector {
+  readonly problems: ConfigProblem[] = [];
+  parse<T>(env: Env, name: VarName, schema: z.ZodMiniType<T>): T | undefined {
+    const value = raw(env, name);
+    if (value === undefined) return undefined;
+    const result = schema.safeParse(value);
+    if (result.success) return result.data;
+    this.problems.push({ variable: name, reason: result.error.issues[0]?.message ?? "is invalid" });
+    return undefined;
+  }
+}
+
+const ZONE_SETTINGS: Record<ZoneSetting, { suffix: string; fallback?: VarName; schema: z.ZodMiniType<string> }> = {
+  apiUrl: { suffix: "API_URL", schema: schemas.apiUrlSchema },
+  callbackUrl: { suffix: "CALLBACK_URL", schema: schemas.callbackUrlSchema },
+  projectId: { suffix: "PROJECT_ID", fallback: "PEAKA_PROJECT_ID", schema: schemas.projectIdSchema },
+  apiKey: { suffix: "API_KEY", fallback: "PEAKA_API_KEY", schema: schemas.apiKeySchema },
+};
+
+function parseZone(env: Env, zone: Zone): ZoneConfig {
+  const values: Partial<Record<ZoneSetting, string>> = {};
+  const problems: Partial<Record<ZoneSetting, ConfigProblem>> = {};
+  for (const [setting, spec] of Object.entries(ZONE_SETTINGS) as [ZoneSetting, (typeof ZONE_SETTINGS)[ZoneSetting]][]) {
+    const own = `PEAKA_${zone.toUpperCase()}_${spec.suffix}` as VarName;
+    const name = raw(env, own) !== undefined || !spec.fallback ? own : spec.fallback;
+    const collector = new Collector();
+    const value = collector.parse(env, name, spec.schema);
+    if (value !== undefined) values[setting] = value;
+    else {
+      problems[setting] = collector.problems[0] ?? {
+        variable: spec.fallback ? `${own} (or ${spec.fallback})` : own,
+        reason: "is not set",
+      };
+    }
+  }
+  return { zone, ...values, problems };
+}
+
+export function parseConfig(env: Env): ConfigResult {
+  const c = new Collector();
+  const defaultZone = c.parse(env, "PEAKA_ZONE", schemas.zoneSchema);
+  const mode = c.parse(env, "CALLBACK_MODE", schemas.modeSchema);
+  const callbackPath = c.parse(env, "CALLBACK_PATH", schemas.pathSchema);
+  const completePath = c.parse(env, "COMPLETE_PATH", schemas.pathSchema);
+  const zoneByHost = c.parse(env, "ZONE_BY_HOST", schemas.zoneByHostSchema);
+  const returnOrigins = c.parse(env, "RETURN_ORIGINS", schemas.originsSchema);
+  const recordTtlSeconds = c.parse(env, "RECORD_TTL_SECONDS", schemas.ttlSchema);
+  const peakaTimeoutMs = c.parse(env, "PEAKA_TIMEOUT_MS", schemas.timeoutSchema);
+  const errorUrl = c.parse(env, "ERROR_URL", schemas.errorUrlSchema);
+  const defaultReturnUrl = raw(env, "DEFAULT_RETURN_URL");
+
+  if (callbackPath !== undefined && callbackPath === completePath) {
+    c.problems.push({ variable: "COMPLETE_PATH", reason: "must differ from CALLBACK_PATH" });
+  }
+  if (defaultReturnUrl !== undefined && returnOrigins !== undefined) {
+    const check = checkReturnUrl(defaultReturnUrl, returnOrigins);
+    if (!check.ok) {
+      c.problems.push({
+        variable: "DEFAULT_RETURN_URL",
+        reason: `must be an https URL whose origin is listed in RETURN_ORIGINS (${check.reason})`,
+      });
+    }
+  }
+
+  if (
+    c.problems.length > 0 ||
+    defaultZone === undefined ||
+    mode === undefined ||
+    callbackPath === undefined ||
+    completePath === undefined ||
+    zoneByHost === undefined ||
+    returnOrigins === undefined ||
+    recordTtlSeconds === undefined ||
+    peakaTimeoutMs === undefined
+  ) {
+    return { ok: false, error: new ConfigError(c.problems) };
+  }
+
+  const zones = { us: parseZone(env, "us"), eu: parseZone(env, "eu") };
+  return {
+    ok: true,
+    config: {
+      defaultZone,
+      zones,
+      relayZones: ZONES.filter((z) => zones[z].callbackUrl !== undefined),
+      zoneByHost,
+      mode,
+      callbackPath,
+      completePath,
+      returnOrigins,
+      recordTtlSeconds,
+      peakaTimeoutMs,
+      ...(defaultReturnUrl !== undefined ? { defaultReturnUrl } : {}),
+      ...(errorUrl !== undefined ? { errorUrl } : {}),
+    },
+  };
+}
+
+/** Returns a zone setting, or throws a ConfigError naming the variable to set. */
+export function requireZoneSetting(zone: ZoneConfig, setting: ZoneSetting): string {
+  const value = zone[setting];
+  if (value !== undefined) return value;
+  throw new ConfigError([zone.problems[setting] ?? { variable: setting, reason: "is not set" }]);
+}

@@ -1,0 +1,102 @@
+import * as z from "zod/mini";
+import { parseAllowedOrigin } from "../security/return-url";
+import { ZONES, type Zone } from "./types";
+
+// Each variable has its own schema so that a failure names exactly one
+// variable. Messages describe the rule, never the value: some are secrets.
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
+
+function baseUrl(what: string) {
+  return z.pipe(
+    z.string().check(
+      z.refine((s) => {
+        try {
+          const u = new URL(s);
+          const schemeOk = u.protocol === "https:" || (u.protocol === "http:" && LOOPBACK_HOSTS.has(u.hostname));
+          return schemeOk && !u.username && !u.password && !u.search && !u.hash;
+        } catch {
+          return false;
+        }
+      }, `must be an absolute https URL (http only for localhost) without query or fragment: ${what}`),
+    ),
+    // No trailing slash, so paths can be appended with `new URL` semantics kept simple.
+    z.transform((s) => new URL(s).href.replace(/\/+$/, "")),
+  );
+}
+
+export const apiUrlSchema = baseUrl("the partner API base, e.g. https://partner.peaka.studio/api/v1");
+export const callbackUrlSchema = baseUrl("Peaka's OAuth callback, e.g. https://peaka.studio/oauth2/callback");
+export const errorUrlSchema = baseUrl("the partner's error page");
+
+export const zoneSchema = z.enum(ZONES, { error: `must be one of: ${ZONES.join(", ")}` });
+
+export const modeSchema = z.enum(["relay", "exchange"], { error: "must be relay or exchange" });
+
+export const pathSchema = z
+  .string()
+  .check(z.regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,255}$/, "must be a path starting with / (no query or fragment)"));
+
+export const projectIdSchema = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{1,128}$/, "must be 1-128 characters of A-Z a-z 0-9 _ -"));
+
+export const apiKeySchema = z
+  .string()
+  .check(z.regex(/^[\x21-\x7e]{1,4096}$/, "must be printable ASCII without spaces"));
+
+function integer(min: number, max: number) {
+  return z.pipe(
+    z.string().check(z.regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`)),
+    z.pipe(
+      z.transform((s: string) => Number(s)),
+      z
+        .number()
+        .check(
+          z.gte(min, `must be a whole number from ${min} to ${max}`),
+          z.lte(max, `must be a whole number from ${min} to ${max}`),
+        ),
+    ),
+  );
+}
+
+export const ttlSchema = integer(60, 31_536_000);
+export const timeoutSchema = integer(100, 60_000);
+
+function list(s: string): string[] {
+  return s
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
+}
+
+export const zoneByHostSchema = z.pipe(
+  z
+    .string()
+    .check(
+      z.refine(
+        (s) => list(s).every((pair) => /^[A-Za-z0-9.:-]+=(us|eu)$/.test(pair)),
+        "must be comma-separated host=zone pairs, zone us or eu (e.g. connect.eu.example.com=eu)",
+      ),
+    ),
+  z.transform((s) => {
+    const map = new Map<string, Zone>();
+    for (const pair of list(s)) {
+      const [host, zone] = pair.split("=") as [string, Zone];
+      map.set(host.toLowerCase(), zone);
+    }
+    return map as ReadonlyMap<string, Zone>;
+  }),
+);
+
+export const originsSchema = z.pipe(
+  z
+    .string()
+    .check(
+      z.refine(
+        (s) => list(s).every((entry) => parseAllowedOrigin(entry) !== undefined),
+        "must be comma-separated origins such as https://app.example.com (https, or http://localhost / http://127.0.0.1 with a port)",
+      ),
+    ),
+  z.transform((s) => new Set(list(s).map((entry) => parseAllowedOrigin(entry) as string)) as ReadonlySet<string>),
+);

@@ -1,0 +1,43 @@
+export const ZONES = ["us", "eu"] as const;
+export type Zone = (typeof ZONES)[number];
+
+export type CallbackMode = "relay" | "exchange";
+
+/**
+ * A zone's settings. Fields a zone may legitimately lack (the EU callback has
+ * no default, keys are secrets set per deployment) are optional; asking for a
+ * missing one through `requireZoneSetting` raises a ConfigError that names the
+ * variable, so only the requests that need it fail.
+ */
+export interface ZoneConfig {
+  readonly zone: Zone;
+  readonly apiUrl?: string;
+  readonly callbackUrl?: string;
+  readonly projectId?: string;
+  readonly apiKey?: string;
+  /** For each setting that is missing or invalid, the variable(s) to set. */
+  readonly problems: Readonly<Partial<Record<ZoneSetting, ConfigProblem>>>;
+}
+
+export type ZoneSetting = "apiUrl" | "callbackUrl" | "projectId" | "apiKey";
+
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly reason: string;
+}
+
+export interface Config {
+  readonly defaultZone: Zone;
+  readonly zones: Readonly<Record<Zone, ZoneConfig>>;
+  /** Zones with a usable callback URL: with only one, the relay needs no KV read. */
+  readonly relayZones: readonly Zone[];
+  readonly zoneByHost: ReadonlyMap<string, Zone>;
+  readonly mode: CallbackMode;
+  readonly callbackPath: string;
+  readonly completePath: string;
+  readonly returnOrigins: ReadonlySet<string>;
+  readonly defaultReturnUrl?: string;
+  readonly errorUrl?: string;
+  readonly recordTtlSeconds: number;
+  readonly peakaTimeoutMs: number;
+}

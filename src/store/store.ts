@@ -1,0 +1,83 @@
+import type * as z from "zod/mini";
+import { AppFailure } from "../http/failures";
+import { connectionKey, outcomeKey, stateKey } from "./keys";
+import { ConnectionRecord, OutcomeRecord, StateRecord } from "./records";
+
+type WithoutMeta<T> = Omit<T, "v" | "expiresAt">;
+
+/**
+ * KV access for the three record kinds. Every write carries a TTL; every read
+ * is schema-checked and expiry-checked, and a malformed or expired value reads
+ * as missing. A KV exception becomes `storage_unavailable`, so callers end on
+ * a defined outcome instead of a 500 with a stack.
+ */
+export class Store {
+  constructor(
+    private readonly kv: KVNamespace,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
+    return this.read(connectionKey(connectionId), ConnectionRecord);
+  }
+
+  putConnection(connectionId: string, record: WithoutMeta<ConnectionRecord>): Promise<void> {
+    return this.write(connectionKey(connectionId), record);
+  }
+
+  deleteConnection(connectionId: string): Promise<void> {
+    return this.remove(connectionKey(connectionId));
+  }
+
+  async getState(state: string): Promise<StateRecord | undefined> {
+    return this.read(await stateKey(state), StateRecord);
+  }
+
+  async putState(state: string, record: WithoutMeta<StateRecord>): Promise<void> {
+    return this.write(await stateKey(state), record);
+  }
+
+  async getOutcome(code: string): Promise<OutcomeRecord | undefined> {
+    return this.read(await outcomeKey(code), OutcomeRecord);
+  }
+
+  async putOutcome(code: string, record: WithoutMeta<OutcomeRecord>): Promise<void> {
+    return this.write(await outcomeKey(code), record);
+  }
+
+  private async read<T extends { expiresAt: number }>(key: string, schema: z.ZodMiniType<T>): Promise<T | undefined> {
+    let text: string | null;
+    try {
+      text = await this.kv.get(key);
+    } catch (cause) {
+      throw new AppFailure("storage_unavailable", { cause });
+    }
+    if (text === null) return undefined;
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success || parsed.data.expiresAt <= Date.now()) return undefined;
+    return parsed.data;
+  }
+
+  private async write(key: string, record: object): Promise<void> {
+    const value = JSON.stringify({ v: 1, ...record, expiresAt: Date.now() + this.ttlSeconds * 1000 });
+    try {
+      await this.kv.put(key, value, { expirationTtl: this.ttlSeconds });
+    } catch (cause) {
+      throw new AppFailure("storage_unavailable", { cause });
+    }
+  }
+
+  private async remove(key: string): Promise<void> {
+    try {
+      await this.kv.delete(key);
+    } catch (cause) {
+      throw new AppFailure("storage_unavailable", { cause });
+    }
+  }
+}
