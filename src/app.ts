@@ -64,9 +64,9 @@ export function buildApp(result: ConfigResult): Hono<AppEnv> {
     app.get("/healthz", health);
   }
 
-  app.notFound(() => {
-    throw new AppFailure("not_found");
-  });
+  // Rendered here, not thrown: Hono runs notFound outside the middleware's
+  // error handling, so a throw would skip the security headers and the log line.
+  app.notFound((c) => failureResponse(new AppFailure("not_found"), c));
   app.onError((error, c) => failureResponse(error, c));
   return app;
 }

@@ -3,7 +3,6 @@ import { buildApp } from "./app";
 import type { Env } from "./config/env";
 import { parseConfig } from "./config/load";
 import type { AppEnv } from "./http/context";
-import { emitEvent } from "./http/log";
 
 export type { Env } from "./config/env";
 
@@ -15,13 +14,9 @@ const apps = new WeakMap<Env, Hono<AppEnv>>();
 function appFor(env: Env): Hono<AppEnv> {
   let app = apps.get(env);
   if (!app) {
-    const result = parseConfig(env);
-    if (!result.ok) {
-      for (const problem of result.error.problems) {
-        emitEvent("error", "config_invalid", { variable: problem.variable, reason: problem.reason });
-      }
-    }
-    app = buildApp(result);
+    // A config problem is logged by the app when a request first meets it
+    // (once per isolate), together with that request's id.
+    app = buildApp(parseConfig(env));
     apps.set(env, app);
   }
   return app;

@@ -24,6 +24,9 @@ export async function exchange(c: Context<AppEnv>): Promise<Response> {
   const log = c.get("log");
   log.route = "exchange";
   log.mode = "exchange";
+  // Hono routes HEAD to GET handlers; a HEAD (a link prefetcher, a monitor)
+  // must never spend the user's one-time code.
+  if (c.req.method === "HEAD") throw new AppFailure("method_not_allowed", { headers: { Allow: "GET, POST" } });
 
   // The string Peaka receives is exactly what the provider sent: the raw
   // query for a redirect, the raw body for response_mode=form_post.

@@ -5,7 +5,7 @@ export type Overrides = Partial<Record<Exclude<keyof Env, "CONNECTIONS">, string
 
 /** The test pool's env (real local KV) with some variables replaced. Each call is a fresh isolate-level config. */
 export function testEnv(overrides: Overrides = {}): Env {
-  return { ...(env as unknown as Env), ...overrides };
+  return { ...env, ...overrides };
 }
 
 /**
@@ -19,8 +19,11 @@ export async function call(
 ): Promise<Response> {
   const request = typeof input === "string" ? new Request(input, { redirect: "manual", ...init }) : input;
   const ctx = createExecutionContext();
-  const target = "CONNECTIONS" in overrides && overrides.CONNECTIONS ? (overrides as Env) : testEnv(overrides);
-  const response = await worker.fetch(request, target, ctx);
+  const response = await worker.fetch(
+    request as Request<unknown, IncomingRequestCfProperties>,
+    testEnv(overrides),
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return response;
 }
