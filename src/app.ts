@@ -71,9 +71,9 @@ export function buildApp(result: ConfigResult): Hono<AppEnv> {
   return app;
 }
 
-function methodNotAllowed(allowed: string[], route: string) {
+function methodNotAllowed(allowed: string[], route: Route) {
   return (c: Context<AppEnv>): Response => {
-    c.get("log").route = route === "complete" ? "complete" : route === "relay" ? "relay" : "exchange";
+    c.get("log").route = route;
     throw new AppFailure("method_not_allowed", { headers: { Allow: allowed.join(", ") } });
   };
 }

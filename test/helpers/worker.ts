@@ -1,7 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import worker, { type Env } from "../../src/index";
 
-export type Overrides = Partial<Record<Exclude<keyof Env, "CONNECTIONS">, string>> & { CONNECTIONS?: KVNamespace };
+export type Overrides = Partial<Env>;
 
 /** The test pool's env (real local KV) with some variables replaced. Each call is a fresh isolate-level config. */
 export function testEnv(overrides: Overrides = {}): Env {
