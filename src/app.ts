@@ -5,11 +5,16 @@ import type { AppEnv } from "./http/context";
 import { AppFailure, type FailureCode } from "./http/failures";
 import { applySecurityHeaders } from "./http/headers";
 import { causeName, emitEvent, emitRequestLog, type RequestLog, type Route } from "./http/log";
+import { MAX_URL_LENGTH } from "./http/query";
 import { prefersJson, renderFailure } from "./http/respond";
+import { peakaStatusOf } from "./peaka/errors";
+import { registerApiRoutes } from "./routes/api";
 import { complete } from "./routes/complete";
 import { exchange } from "./routes/exchange";
 import { health } from "./routes/health";
 import { relay } from "./routes/relay";
+import { start } from "./routes/start";
+import { START_PATH } from "./security/start-link";
 
 /** Routes a browser reaches mid-flow: their failures may go to the partner's ERROR_URL. */
 const BROWSER_ROUTES: ReadonlySet<Route> = new Set(["relay", "exchange", "complete", "start"]);
@@ -48,6 +53,13 @@ export function buildApp(result: ConfigResult): Hono<AppEnv> {
     });
   });
 
+  // A separate middleware so that its failure still passes through the one
+  // above (security headers, request id, log line).
+  app.use(async (c, next) => {
+    if (c.req.url.length > MAX_URL_LENGTH) throw new AppFailure("uri_too_long");
+    await next();
+  });
+
   if (!result.ok) {
     app.all("*", (c) => {
       c.get("log").route = c.req.path === "/healthz" ? "health" : "not_found";
@@ -62,6 +74,8 @@ export function buildApp(result: ConfigResult): Hono<AppEnv> {
     app.get(config.completePath, complete);
     app.all(config.completePath, methodNotAllowed(["GET", "HEAD"], "complete"));
     app.get("/healthz", health);
+    app.get(START_PATH, start);
+    registerApiRoutes(app);
   }
 
   // Rendered here, not thrown: Hono runs notFound outside the middleware's
@@ -84,12 +98,15 @@ function failureResponse(error: Error, c: Context<AppEnv>): Response {
   let detail: string | undefined;
   let connectionId = log.connectionId;
   let headers: Readonly<Record<string, string>> = {};
+  let fields: AppFailure["fields"];
   if (error instanceof AppFailure) {
     code = error.code;
     detail = error.detail;
     connectionId = error.connectionId ?? connectionId;
     headers = error.headers;
+    fields = error.fields;
     if (error.cause !== undefined) log.cause = causeName(error.cause);
+    log.peakaStatus ??= peakaStatusOf(error);
   } else if (error instanceof ConfigError) {
     code = "config_invalid";
     const variables = error.problems.map((p) => p.variable);
@@ -112,7 +129,7 @@ function failureResponse(error: Error, c: Context<AppEnv>): Response {
   const status = error instanceof AppFailure ? error.status : 500;
   return renderFailure(
     c,
-    { code, status, requestId: c.get("requestId"), connectionId, detail, headers },
+    { code, status, requestId: c.get("requestId"), connectionId, detail, headers, fields },
     {
       json: JSON_ROUTES.has(log.route) || prefersJson(c.req.raw),
       errorUrl: BROWSER_ROUTES.has(log.route) && code !== "config_invalid" ? config?.errorUrl : undefined,

@@ -49,7 +49,7 @@ describe("relay (guide 2.b.2)", () => {
   });
 
   it("copies an 8 KB state byte for byte", async () => {
-    const state = "s".repeat(4000) + "%2B%20+" + "t".repeat(4000);
+    const state = `${"s".repeat(4000)}%2B%20+${"t".repeat(4000)}`;
     const res = await call(`${HOST}/oauth2/mycallback?code=c&state=${state}`);
     expect(res.headers.get("location")).toBe(`${PEAKA_US}?code=c&state=${state}`);
   });

@@ -1,8 +1,17 @@
 import type * as z from "zod/mini";
 import { checkReturnUrl } from "../security/return-url";
-import type { Env } from "./env";
+import { START_PATH } from "../security/start-link";
+import type { BindingName, Env } from "./env";
 import * as schemas from "./schemas";
-import { type Config, type ConfigProblem, ZONES, type Zone, type ZoneConfig, type ZoneSetting } from "./types";
+import {
+  type Config,
+  type ConfigProblem,
+  type EntrySecret,
+  ZONES,
+  type Zone,
+  type ZoneConfig,
+  type ZoneSetting,
+} from "./types";
 
 /** Raised when a request needs a setting that is missing or invalid. */
 export class ConfigError extends Error {
@@ -32,7 +41,7 @@ export const DEFAULTS = {
   RECORD_TTL_SECONDS: "3600",
 } as const satisfies Partial<Record<keyof Env, string>>;
 
-type VarName = Exclude<keyof Env, "CONNECTIONS">;
+type VarName = Exclude<keyof Env, BindingName>;
 
 function raw(env: Env, name: VarName): string | undefined {
   const value: unknown = env[name];
@@ -80,6 +89,19 @@ function parseZone(env: Env, zone: Zone): ZoneConfig {
   return { zone, ...values, problems };
 }
 
+function parseEntrySecret(env: Env, name: "ADMIN_TOKEN" | "LINK_SIGNING_KEY"): EntrySecret {
+  const collector = new Collector();
+  const value = collector.parse(env, name, schemas.entrySecretSchema);
+  if (value !== undefined) return { state: "set", value };
+  const problem = collector.problems[0];
+  return problem ? { state: "invalid", problem } : { state: "unset" };
+}
+
+/** Paths the worker serves itself, which the configurable paths must not shadow. */
+function reservedPath(path: string): boolean {
+  return path === START_PATH || path === "/healthz" || path === "/api" || path.startsWith("/api/");
+}
+
 export function parseConfig(env: Env): ConfigResult {
   const c = new Collector();
   const defaultZone = c.parse(env, "PEAKA_ZONE", schemas.zoneSchema);
@@ -95,6 +117,17 @@ export function parseConfig(env: Env): ConfigResult {
 
   if (callbackPath !== undefined && callbackPath === completePath) {
     c.problems.push({ variable: "COMPLETE_PATH", reason: "must differ from CALLBACK_PATH" });
+  }
+  for (const [variable, path] of [
+    ["CALLBACK_PATH", callbackPath],
+    ["COMPLETE_PATH", completePath],
+  ] as const) {
+    if (path !== undefined && reservedPath(path)) {
+      c.problems.push({
+        variable,
+        reason: `must not be ${START_PATH}, /healthz or under /api/ (the worker serves those)`,
+      });
+    }
   }
   if (defaultReturnUrl !== undefined && returnOrigins !== undefined) {
     const check = checkReturnUrl(defaultReturnUrl, returnOrigins);
@@ -134,6 +167,8 @@ export function parseConfig(env: Env): ConfigResult {
       returnOrigins,
       recordTtlSeconds,
       peakaTimeoutMs,
+      adminToken: parseEntrySecret(env, "ADMIN_TOKEN"),
+      linkSigningKey: parseEntrySecret(env, "LINK_SIGNING_KEY"),
       ...(defaultReturnUrl !== undefined ? { defaultReturnUrl } : {}),
       ...(errorUrl !== undefined ? { errorUrl } : {}),
     },

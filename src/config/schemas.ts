@@ -45,6 +45,16 @@ export const apiKeySchema = z
   .string()
   .check(z.regex(/^[\x21-\x7e]{1,4096}$/, "must be printable ASCII without spaces"));
 
+/** ADMIN_TOKEN and LINK_SIGNING_KEY: long enough that guessing is hopeless. */
+export const entrySecretSchema = z
+  .string()
+  .check(
+    z.regex(
+      /^[\x21-\x7e]{32,4096}$/,
+      "must be 32-4096 printable ASCII characters without spaces (e.g. the output of openssl rand -base64 32)",
+    ),
+  );
+
 function integer(min: number, max: number) {
   return z.pipe(
     z.string().check(z.regex(/^\d{1,9}$/, `must be a whole number from ${min} to ${max}`)),

@@ -26,6 +26,16 @@ export interface ConfigProblem {
   readonly reason: string;
 }
 
+/**
+ * A secret that switches an entry point on (ADMIN_TOKEN, LINK_SIGNING_KEY).
+ * Unset disables only that entry point; an invalid value fails only the
+ * requests that need it, naming the variable.
+ */
+export type EntrySecret =
+  | { readonly state: "unset" }
+  | { readonly state: "set"; readonly value: string }
+  | { readonly state: "invalid"; readonly problem: ConfigProblem };
+
 export interface Config {
   readonly defaultZone: Zone;
   readonly zones: Readonly<Record<Zone, ZoneConfig>>;
@@ -40,4 +50,8 @@ export interface Config {
   readonly errorUrl?: string;
   readonly recordTtlSeconds: number;
   readonly peakaTimeoutMs: number;
+  /** Bearer token of the server API. */
+  readonly adminToken: EntrySecret;
+  /** HMAC key of signed start links. */
+  readonly linkSigningKey: EntrySecret;
 }

@@ -23,6 +23,7 @@ export const FAILURES = {
   },
   method_not_allowed: { status: 405, message: "This address does not accept that method." },
   payload_too_large: { status: 413, message: "The request body is too large." },
+  uri_too_long: { status: 414, message: "The address is too long." },
   unsupported_media_type: { status: 415, message: "The request body has an unsupported content type." },
   rate_limited: { status: 429, message: "Too many requests. Wait a moment and try again." },
   provider_denied: { status: 400, message: "The provider did not grant access." },
@@ -36,6 +37,12 @@ export const FAILURES = {
 
 export type FailureCode = keyof typeof FAILURES;
 
+/** One rejected input field of an API request: its path (e.g. `credential.clientId`) and the rule it broke. */
+export interface FieldProblem {
+  readonly field: string;
+  readonly problem: string;
+}
+
 export interface FailureOptions {
   /** Shown and logged; a connection id is not a secret. */
   readonly connectionId?: string | undefined;
@@ -45,6 +52,8 @@ export interface FailureOptions {
   readonly cause?: unknown;
   /** Extra response headers, e.g. Allow or Retry-After. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** For API clients: which input fields were rejected (names and rules, never the values). */
+  readonly fields?: readonly FieldProblem[];
 }
 
 /** A failure the app knows how to present. Thrown from anywhere below the routes. */
@@ -55,6 +64,7 @@ export class AppFailure extends Error {
   readonly connectionId: string | undefined;
   readonly detail: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  readonly fields: readonly FieldProblem[] | undefined;
   constructor(code: FailureCode, options: FailureOptions = {}) {
     super(code, { cause: options.cause });
     this.code = code;
@@ -62,5 +72,6 @@ export class AppFailure extends Error {
     this.connectionId = options.connectionId;
     this.detail = options.detail;
     this.headers = options.headers ?? {};
+    this.fields = options.fields;
   }
 }

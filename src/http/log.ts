@@ -19,8 +19,12 @@ export interface RequestLog {
   error?: string;
   /** The class name of an underlying error (never its message). */
   cause?: string;
+  /** Peaka's HTTP status when it answered non-2xx: 401/403 point at the API key, 404 at the project id. */
+  peakaStatus?: number;
   /** Where a zone or return URL came from: record, host, default. */
   source?: string;
+  /** Set when the rate limiter did not count the request normally: unbound, failed, exceeded. */
+  rateLimit?: string;
 }
 
 export interface RequestLogLine extends RequestLog {

@@ -25,6 +25,13 @@ export function rejectDuplicates(...sources: URLSearchParams[]): void {
   }
 }
 
+/**
+ * Longest URL served. Cloudflare's edge refuses longer ones before the worker
+ * runs; enforcing the same limit here keeps every runtime (local, tests) on
+ * one defined answer instead of relaying or posting megabytes onwards.
+ */
+export const MAX_URL_LENGTH = 16 * 1024;
+
 /** Largest form_post body accepted (authorization responses are a few hundred bytes). */
 export const MAX_FORM_BYTES = 16 * 1024;
 
@@ -33,10 +40,19 @@ export const MAX_FORM_BYTES = 16 * 1024;
  * streaming so that an oversized body is refused without buffering it whole.
  */
 export async function readFormBody(request: Request): Promise<string> {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  if (type !== "application/x-www-form-urlencoded") throw new AppFailure("unsupported_media_type");
+  if (mediaType(request) !== "application/x-www-form-urlencoded") throw new AppFailure("unsupported_media_type");
+  return readBoundedText(request, MAX_FORM_BYTES);
+}
+
+/** The Content-Type without parameters, lower-cased. */
+export function mediaType(request: Request): string | undefined {
+  return (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+}
+
+/** Reads a body as UTF-8 text, refusing (413) one larger than `maxBytes` without buffering it whole. */
+export async function readBoundedText(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_FORM_BYTES) throw new AppFailure("payload_too_large");
+  if (declared > maxBytes) throw new AppFailure("payload_too_large");
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -45,7 +61,7 @@ export async function readFormBody(request: Request): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_FORM_BYTES) {
+    if (size > maxBytes) {
       await reader.cancel();
       throw new AppFailure("payload_too_large");
     }
@@ -57,7 +73,12 @@ export async function readFormBody(request: Request): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new TextDecoder().decode(bytes);
+  try {
+    // Fatal: a body that is not UTF-8 is refused, not passed on with replacement characters.
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new AppFailure("invalid_request", { detail: "The request body is not valid UTF-8." });
+  }
 }
 
 /** Connection ids are used as KV keys and in URLs: nothing else gets through. */

@@ -3,7 +3,7 @@ import type { Config } from "../config/types";
 import { checkReturnUrl } from "../security/return-url";
 import type { AppEnv } from "./context";
 import { renderErrorPage } from "./error-page";
-import { AppFailure, FAILURES, type FailureCode } from "./failures";
+import { AppFailure, FAILURES, type FailureCode, type FieldProblem } from "./failures";
 import { PAGE_CSP } from "./headers";
 
 /** A redirect with no body. 307 for relays (the browser repeats the method and body), 303 otherwise. */
@@ -65,6 +65,7 @@ export interface FailureView {
   readonly connectionId?: string | undefined;
   readonly detail?: string | undefined;
   readonly headers?: Readonly<Record<string, string>>;
+  readonly fields?: readonly FieldProblem[] | undefined;
 }
 
 /**
@@ -85,6 +86,7 @@ export function renderFailure(
       message: view.detail ? `${FAILURES[view.code].message} ${view.detail}` : FAILURES[view.code].message,
       requestId: view.requestId,
       ...(view.connectionId ? { connectionId: view.connectionId } : {}),
+      ...(view.fields ? { fields: view.fields } : {}),
     };
     return new Response(JSON.stringify(body), { status: view.status, headers });
   }

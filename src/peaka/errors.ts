@@ -47,6 +47,12 @@ export class PeakaMalformedResponseError extends PeakaError {
   }
 }
 
+/** Peaka's status when the failure, or the error wrapping it, is a non-2xx answer; for the log line. */
+export function peakaStatusOf(error: unknown): number | undefined {
+  if (error instanceof PeakaStatusError) return error.status;
+  return error instanceof Error && error.cause !== undefined ? peakaStatusOf(error.cause) : undefined;
+}
+
 /**
  * Transient failures (the user may simply retry) versus answers Peaka gave
  * and will give again.

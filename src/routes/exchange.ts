@@ -7,7 +7,7 @@ import { causeName } from "../http/log";
 import { rawQuery, readFormBody, rejectDuplicates } from "../http/query";
 import { returnTo } from "../http/respond";
 import { exchangeCallback } from "../peaka/client";
-import { failureCodeFor, PeakaError } from "../peaka/errors";
+import { failureCodeFor, PeakaError, peakaStatusOf } from "../peaka/errors";
 import type { OutcomeRecord, StateRecord } from "../store/records";
 import { Store } from "../store/store";
 import { peakaTarget, zoneForHost } from "../zones/select";
@@ -75,6 +75,7 @@ export async function exchange(c: Context<AppEnv>): Promise<Response> {
   } catch (error) {
     if (!(error instanceof PeakaError)) throw error;
     log.cause = error.name;
+    log.peakaStatus = peakaStatusOf(error);
     outcome = {
       status: "fail",
       error: failureCodeFor(error),

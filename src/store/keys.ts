@@ -8,6 +8,7 @@ export const KEY_PREFIX = {
   connection: "conn:",
   state: "state:",
   outcome: "code:",
+  nonce: "nonce:",
 } as const;
 
 /** connectionId has already been checked against CONNECTION_ID. */
@@ -21,4 +22,9 @@ export async function stateKey(state: string): Promise<string> {
 
 export async function outcomeKey(code: string): Promise<string> {
   return `${KEY_PREFIX.outcome}${await sha256Hex(code)}`;
+}
+
+/** A start link's nonce is not secret, but hashing bounds the key's length and alphabet. */
+export async function nonceKey(nonce: string): Promise<string> {
+  return `${KEY_PREFIX.nonce}${await sha256Hex(nonce)}`;
 }

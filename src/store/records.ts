@@ -42,3 +42,13 @@ export const OutcomeRecord = z.object({
   error: z.optional(z.string()),
 });
 export type OutcomeRecord = z.infer<typeof OutcomeRecord>;
+
+/**
+ * `nonce:<sha256(nonce)>`: a signed start link that has been used, kept until
+ * the link expires so the same link cannot start a second connection.
+ */
+export const NonceRecord = z.object({
+  ...base,
+  usedAt: z.number(),
+});
+export type NonceRecord = z.infer<typeof NonceRecord>;

@@ -1,9 +1,12 @@
 import type * as z from "zod/mini";
 import { AppFailure } from "../http/failures";
-import { connectionKey, outcomeKey, stateKey } from "./keys";
-import { ConnectionRecord, OutcomeRecord, StateRecord } from "./records";
+import { connectionKey, nonceKey, outcomeKey, stateKey } from "./keys";
+import { ConnectionRecord, NonceRecord, OutcomeRecord, StateRecord } from "./records";
 
 type WithoutMeta<T> = Omit<T, "v" | "expiresAt">;
+
+/** KV refuses an expirationTtl below 60 seconds. */
+const MIN_KV_TTL_SECONDS = 60;
 
 /**
  * KV access for the three record kinds. Every write carries a TTL; every read
@@ -21,7 +24,8 @@ export class Store {
     return this.read(connectionKey(connectionId), ConnectionRecord);
   }
 
-  putConnection(connectionId: string, record: WithoutMeta<ConnectionRecord>): Promise<void> {
+  /** Resolves to the record's `expiresAt` (epoch ms). */
+  putConnection(connectionId: string, record: WithoutMeta<ConnectionRecord>): Promise<number> {
     return this.write(connectionKey(connectionId), record);
   }
 
@@ -33,7 +37,7 @@ export class Store {
     return this.read(await stateKey(state), StateRecord);
   }
 
-  async putState(state: string, record: WithoutMeta<StateRecord>): Promise<void> {
+  async putState(state: string, record: WithoutMeta<StateRecord>): Promise<number> {
     return this.write(await stateKey(state), record);
   }
 
@@ -41,8 +45,17 @@ export class Store {
     return this.read(await outcomeKey(code), OutcomeRecord);
   }
 
-  async putOutcome(code: string, record: WithoutMeta<OutcomeRecord>): Promise<void> {
+  async putOutcome(code: string, record: WithoutMeta<OutcomeRecord>): Promise<number> {
     return this.write(await outcomeKey(code), record);
+  }
+
+  async getNonce(nonce: string): Promise<NonceRecord | undefined> {
+    return this.read(await nonceKey(nonce), NonceRecord);
+  }
+
+  /** Kept for `ttlSeconds` (the rest of the link's life, at least KV's minimum of 60), not RECORD_TTL_SECONDS. */
+  async putNonce(nonce: string, record: WithoutMeta<NonceRecord>, ttlSeconds: number): Promise<number> {
+    return this.write(await nonceKey(nonce), record, Math.max(MIN_KV_TTL_SECONDS, Math.ceil(ttlSeconds)));
   }
 
   private async read<T extends { expiresAt: number }>(key: string, schema: z.ZodMiniType<T>): Promise<T | undefined> {
@@ -64,13 +77,15 @@ export class Store {
     return parsed.data;
   }
 
-  private async write(key: string, record: object): Promise<void> {
-    const value = JSON.stringify({ v: 1, ...record, expiresAt: Date.now() + this.ttlSeconds * 1000 });
+  private async write(key: string, record: object, ttlSeconds = this.ttlSeconds): Promise<number> {
+    const expiresAt = Date.now() + ttlSeconds * 1000;
+    const value = JSON.stringify({ v: 1, ...record, expiresAt });
     try {
-      await this.kv.put(key, value, { expirationTtl: this.ttlSeconds });
+      await this.kv.put(key, value, { expirationTtl: ttlSeconds });
     } catch (cause) {
       throw new AppFailure("storage_unavailable", { cause });
     }
+    return expiresAt;
   }
 
   private async remove(key: string): Promise<void> {

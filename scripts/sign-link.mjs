@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Prints a signed start link, for trying the flow by hand or from a shell script:
+//   npm run sign-link -- --type google_analytics --return https://app.example.com/settings
+// The key is LINK_SIGNING_KEY from the environment, else from ./.dev.vars.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { createStartLink, DEFAULT_LINK_TTL_SECONDS, MAX_LINK_TTL_SECONDS } from "../src/security/start-link.js";
+
+const USAGE = `Usage: npm run sign-link -- --type TYPE --return URL [options]
+
+  --type TYPE      Peaka connection type, e.g. google_analytics (required)
+  --return URL     where the user goes afterwards; its origin must be in RETURN_ORIGINS (required)
+  --name NAME      connection name (default: the type)
+  --zone us|eu     Peaka zone (default: the worker's choice by host, else PEAKA_ZONE)
+  --ttl SECONDS    lifetime, 1-${MAX_LINK_TTL_SECONDS} (default ${DEFAULT_LINK_TTL_SECONDS})
+  --base URL       the worker's origin (default: $START_LINK_BASE_URL, else http://localhost:8787)
+
+LINK_SIGNING_KEY is read from the environment, else from .dev.vars in the current directory.`;
+
+/** The value of NAME in a dotenv-style file (KEY=value, optional quotes), if any. */
+function fromDevVars(name) {
+  let text;
+  try {
+    text = readFileSync(".dev.vars", "utf8");
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match?.[1] === name) return match[2]?.replace(/^(["'])(.*)\1$/, "$2");
+  }
+  return undefined;
+}
+
+function fail(message) {
+  process.stderr.write(`sign-link: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      type: { type: "string" },
+      return: { type: "string" },
+      name: { type: "string" },
+      zone: { type: "string" },
+      ttl: { type: "string" },
+      base: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  }));
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+if (!values.type) fail("--type is required");
+if (!values.return) fail("--return is required");
+
+const key = process.env.LINK_SIGNING_KEY || fromDevVars("LINK_SIGNING_KEY");
+if (!key) fail("LINK_SIGNING_KEY is not set (environment or .dev.vars)");
+
+const ttl = values.ttl === undefined ? undefined : Number(values.ttl);
+try {
+  const link = await createStartLink(
+    {
+      baseUrl: values.base ?? process.env.START_LINK_BASE_URL ?? "http://localhost:8787",
+      type: values.type,
+      name: values.name ?? values.type,
+      returnUrl: values.return,
+      ...(values.zone !== undefined ? { zone: values.zone } : {}),
+      ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
+    },
+    key,
+  );
+  process.stdout.write(`${link}\n`);
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+}

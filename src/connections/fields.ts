@@ -1,0 +1,41 @@
+import * as z from "zod/mini";
+import { ZONES } from "../config/types";
+
+// Field rules shared by the server API and signed start links, so a
+// connection is held to the same rules whichever way it starts. Messages
+// state the rule and never echo the value (a credential may be in it).
+
+export const connectionType = z
+  .string({ error: "must be a string" })
+  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be a Peaka connection type such as google_analytics"));
+
+export const connectionName = z
+  .string({ error: "must be a string" })
+  .check(z.regex(/^\P{Cc}{1,128}$/u, "must be 1-128 characters without control characters"));
+
+export const zone = z.enum(ZONES, { error: `must be one of: ${ZONES.join(", ")}` });
+
+/** Length only: the allow-list (security/return-url.ts) runs separately, so its reason can be reported. */
+export const returnUrl = z.string({ error: "must be a string" });
+
+const CREDENTIAL_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+const MAX_CREDENTIAL_ENTRIES = 32;
+
+/**
+ * A provider credential: string values only, passed to Peaka and nowhere
+ * else (never logged, stored or echoed).
+ */
+export const credential = z
+  .record(
+    z.string().check(z.regex(CREDENTIAL_KEY, "keys must be identifiers such as clientId")),
+    z
+      .string({ error: "must be a string" })
+      .check(z.minLength(1, "must not be empty"), z.maxLength(8192, "must be at most 8192 characters")),
+    { error: "must be an object of string values" },
+  )
+  .check(
+    z.refine(
+      (value) => Object.keys(value).length <= MAX_CREDENTIAL_ENTRIES,
+      `must have at most ${MAX_CREDENTIAL_ENTRIES} entries`,
+    ),
+  );
