@@ -70,9 +70,17 @@ describe("/healthz", () => {
       mode: "relay",
       defaultZone: "us",
       zones: { us: { relay: true, api: true }, eu: { relay: false, api: true } },
+      start: { api: false, links: false },
     });
     expect(JSON.stringify(body)).not.toContain("test-partner-key");
     expect(JSON.stringify(body)).not.toContain("proj_test");
+  });
+
+  it("says which ways in are enabled", async () => {
+    const res = await call(`${HOST}/healthz`, {}, { ADMIN_TOKEN: "a".repeat(40), LINK_SIGNING_KEY: "" });
+    const body = (await res.json()) as { start: unknown };
+    expect(body.start).toEqual({ api: true, links: false });
+    expect(JSON.stringify(body)).not.toContain("a".repeat(40));
   });
 
   it("keeps VERSION equal to package.json", () => {

@@ -30,5 +30,7 @@ export function health(c: Context<AppEnv>): Response {
     mode: config.mode,
     defaultZone: config.defaultZone,
     zones: zoneSummary(config),
+    // Which ways in are switched on (their secrets set), without the secrets.
+    start: { api: config.adminToken.state === "set", links: config.linkSigningKey.state === "set" },
   });
 }
