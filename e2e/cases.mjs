@@ -1,0 +1,331 @@
+// The browser end-to-end cases: every flow of Peaka's OAuth2 guide, approve
+// and deny, both zones, the no-record fallback, the built-in error page and
+// Peaka failing during the own-callback exchange.
+
+import assert from "node:assert/strict";
+import { CALLBACK_PATH, COMPLETE_PATH, FLOWS, flowById, TOKEN_FLOW, ZONES } from "../standin/flows.mjs";
+import {
+  connectAndDecide,
+  hopsAfterConsent,
+  lastCallbackIndex,
+  navigations,
+  openTab,
+  paramsOf,
+  settleOn,
+  where,
+} from "./journey.mjs";
+
+/**
+ * @typedef {object} CaseContext
+ * @property {import("playwright-core").BrowserContext} browser
+ * @property {Awaited<ReturnType<typeof import("../scripts/lib/stack.mjs").startStack>>} stack
+ * @property {(tab: import("./journey.mjs").Tab, name: string) => Promise<void>} screenshot
+ * @property {{ codes: Set<string>, states: Set<string> }} seen  Secrets met on the way, checked against the worker logs.
+ */
+
+/** The request chain after the consent decision; the same for approve and deny. */
+function expectedHops(flow, zone) {
+  const callback = flow.responseMode === "form_post" ? "POST" : "GET";
+  switch (flow.id) {
+    case "2a":
+    case "2b1":
+      return [`GET ${zone}:/oauth2/callback`, `GET relay:${COMPLETE_PATH}`, "GET app:/connected"];
+    case "2b2-get":
+    case "2b2-post":
+      // The relay answers 307, so the browser repeats the method (and a form_post body) at Peaka.
+      return [
+        `${callback} relay:${CALLBACK_PATH}`,
+        `${callback} ${zone}:/oauth2/callback`,
+        `GET relay:${COMPLETE_PATH}`,
+        "GET app:/connected",
+      ];
+    default:
+      // Own callback: the browser never visits Peaka after consent.
+      return [`${callback} exchange:${CALLBACK_PATH}`, "GET app:/connected"];
+  }
+}
+
+/** Polls `read` until `done` accepts its value or 10 s pass; returns the last value. */
+async function eventually(read, done, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  let value = read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    value = read();
+  }
+  return value;
+}
+
+function pageUrls(stack) {
+  return { ...stack.urls };
+}
+
+/**
+ * Checks the browser's request log: the authorization code appears at the
+ * last callback and in no request after it; the state never appears after it.
+ */
+function assertCodeStaysBehind(tab, ctx, { expectCode }) {
+  const urls = pageUrls(ctx.stack);
+  const list = navigations(tab.requests);
+  const consent = list.find((r) => where(r.url, urls).endsWith(":/consent") && r.method === "GET");
+  const state = consent ? new URL(consent.url).searchParams.get("state") : null;
+  if (state) ctx.seen.states.add(state);
+  const index = lastCallbackIndex(tab.requests, urls);
+  assert.ok(index >= 0, "the browser reached a callback");
+  const callbackParams = paramsOf(list[index]);
+  const code = callbackParams.get("code");
+  if (expectCode) {
+    assert.ok(code, "the callback carried a code");
+    ctx.seen.codes.add(code);
+  } else {
+    assert.equal(code, null, "a denied consent carries no code");
+  }
+  for (const later of list.slice(index + 1)) {
+    for (const secret of [code, state]) {
+      if (!secret) continue;
+      for (const form of [secret, encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)]) {
+        assert.ok(!later.url.includes(form), `${where(later.url, urls)} must not carry the code or state`);
+        assert.ok(!later.postData.includes(form), `${where(later.url, urls)} body must not carry the code or state`);
+      }
+    }
+  }
+}
+
+/** Asserts the landing page URL and what the demo app shows. */
+async function assertLanding(tab, ctx, url, expected) {
+  const { stack } = ctx;
+  assert.equal(url.origin, new URL(stack.urls.app).origin, "lands on the partner app's origin");
+  assert.equal(url.pathname, "/connected", "lands on the partner app's return path");
+  const params = url.searchParams;
+  assert.equal(params.get("status"), expected.status, "status");
+  assert.equal(params.get("error"), expected.error ?? null, "error");
+  if (expected.errorDescription !== undefined) {
+    assert.equal(params.get("error_description"), expected.errorDescription, "error_description");
+  }
+  const connectionId = params.get("connectionId") ?? "";
+  assert.match(connectionId, new RegExp(`^${expected.zone}-[0-9a-f-]{36}$`), "connectionId from the right zone");
+  assert.equal(params.getAll("connectionId").length, 1, "one connectionId");
+  if (stack.startMode === "edge") {
+    // The stored return URL (flow and zone in it) came back, not the default.
+    assert.equal(params.get("flow"), expected.flowId, "return URL kept its own query (flow)");
+    assert.equal(params.get("zone"), expected.zone, "return URL kept its own query (zone)");
+    assert.equal(params.get("via"), null, "not the DEFAULT_RETURN_URL fallback");
+  } else {
+    assert.equal(params.get("via"), "default", "without start routes users return via DEFAULT_RETURN_URL");
+  }
+  assert.equal(await tab.page.textContent("#status"), expected.status);
+  assert.equal(await tab.page.textContent("#connection-id"), connectionId);
+  return connectionId;
+}
+
+/** Calls of one kind the stand-in recorded for a connection. */
+function standinCalls(ctx, zone, connectionId, call) {
+  return ctx.stack.standins[zone].ctx.state.calls.filter((c) => c.connectionId === connectionId && c.call === call);
+}
+
+function flowCase(flow, zone, decision) {
+  return {
+    name: `${flow.option} ${flow.id} ${zone} ${decision}`,
+    file: `${flow.id}-${zone}-${decision}`,
+    async run(ctx) {
+      const tab = await openTab(ctx.browser);
+      try {
+        await connectAndDecide(tab, ctx.stack, { flowId: flow.id, zone, decision });
+        const url = await settleOn(tab, (u) => u.pathname === "/connected");
+        await ctx.screenshot(tab, `${flow.id}-${zone}-${decision}`);
+        assert.deepEqual(hopsAfterConsent(tab.requests, pageUrls(ctx.stack)), expectedHops(flow, zone));
+        assertCodeStaysBehind(tab, ctx, { expectCode: decision === "approve" });
+
+        const ownCallback = flow.worker === "exchange";
+        const expected =
+          decision === "approve"
+            ? { status: "success", zone, flowId: flow.id }
+            : ownCallback
+              ? // The worker passes the provider's error on; Peaka's callback only says "fail".
+                {
+                  status: "fail",
+                  error: "access_denied",
+                  errorDescription: "The user denied access",
+                  zone,
+                  flowId: flow.id,
+                }
+              : { status: "fail", zone, flowId: flow.id };
+        const connectionId = await assertLanding(tab, ctx, url, expected);
+
+        const connection = ctx.stack.standins[zone].ctx.state.connections.get(connectionId);
+        assert.ok(connection, `the ${zone} stand-in created ${connectionId}`);
+        // Peaka never hears of a denial in the own-callback flow, so it stays pending there.
+        const peakaView = decision === "approve" ? "connected" : ownCallback ? "pending" : "failed";
+        assert.equal(connection.status, peakaView, "Peaka's view of the connection");
+        if (ownCallback) {
+          // A denial never reaches Peaka; an approval is exchanged exactly once.
+          assert.equal(standinCalls(ctx, zone, connectionId, "exchange").length, decision === "approve" ? 1 : 0);
+          assert.equal(standinCalls(ctx, zone, connectionId, "callback").length, 0, "Peaka's callback not visited");
+        } else {
+          assert.equal(standinCalls(ctx, zone, connectionId, "callback").length, 1, "Peaka's callback visited once");
+          if (zone === "us") {
+            // The US stand-in answers in the guide's `?connectionId=X?status=Y` form.
+            const complete = navigations(tab.requests).find((r) => new URL(r.url).pathname === COMPLETE_PATH);
+            assert.match(complete?.url ?? "", /\?connectionId=[^&?]+\?status=/, "guide-style completion URL");
+          }
+        }
+      } finally {
+        await tab.page.close();
+      }
+    },
+  };
+}
+
+function faultCase(zone, fault, error) {
+  const flow = flowById("2b3-get");
+  return {
+    name: `2.b.3 ${zone} Peaka ${fault} during exchange`,
+    file: `2b3-${zone}-fault-${fault}`,
+    async run(ctx) {
+      const tab = await openTab(ctx.browser);
+      try {
+        const onConsent = (t) => ctx.screenshot(t, `consent-${zone}-fault-${fault}`);
+        await connectAndDecide(tab, ctx.stack, { flowId: flow.id, zone, decision: "approve", fault, onConsent });
+        const url = await settleOn(tab, (u) => u.pathname === "/connected");
+        await ctx.screenshot(tab, `2b3-${zone}-fault-${fault}`);
+        assert.deepEqual(hopsAfterConsent(tab.requests, pageUrls(ctx.stack)), expectedHops(flow, zone));
+        assertCodeStaysBehind(tab, ctx, { expectCode: true });
+        const connectionId = await assertLanding(tab, ctx, url, { status: "fail", error, zone, flowId: flow.id });
+        // A slow Peaka answers after the worker gave up, so its call is recorded late.
+        const calls = await eventually(
+          () => standinCalls(ctx, zone, connectionId, "exchange"),
+          (c) => c.length > 0,
+        );
+        assert.equal(calls.length, 1, "one call to Peaka");
+        assert.equal(await tab.page.textContent("#error"), error);
+      } finally {
+        await tab.page.close();
+      }
+    },
+  };
+}
+
+const replayCase = {
+  name: "2.b.3 us: revisiting the callback replays the outcome without a second exchange",
+  file: "2b3-us-replay",
+  async run(ctx) {
+    const tab = await openTab(ctx.browser);
+    try {
+      await connectAndDecide(tab, ctx.stack, { flowId: "2b3-get", zone: "us", decision: "approve" });
+      const first = await settleOn(tab, (u) => u.pathname === "/connected");
+      const urls = pageUrls(ctx.stack);
+      const callback = navigations(tab.requests).find((r) => where(r.url, urls) === `exchange:${CALLBACK_PATH}`);
+      assert.ok(callback, "went through the edge callback");
+      ctx.seen.codes.add(paramsOf(callback).get("code") ?? "");
+      // What a reload or a second tab on the callback URL does.
+      await tab.page.goto(callback.url);
+      const again = new URL(tab.page.url());
+      await ctx.screenshot(tab, "2b3-us-replay");
+      assert.equal(again.pathname, "/connected");
+      assert.equal(again.searchParams.get("status"), "success");
+      const connectionId = first.searchParams.get("connectionId") ?? "";
+      assert.equal(again.searchParams.get("connectionId"), connectionId);
+      assert.equal(standinCalls(ctx, "us", connectionId, "exchange").length, 1, "Peaka exchanged the code once");
+    } finally {
+      await tab.page.close();
+    }
+  },
+};
+
+function tokenCase(zone) {
+  return {
+    name: `1 token connection ${zone}: no consent screen, no redirect through the worker`,
+    file: `1-${zone}-token`,
+    async run(ctx) {
+      const tab = await openTab(ctx.browser);
+      try {
+        await tab.page.goto(`${ctx.stack.urls.app}/`);
+        await tab.page.click(`#connect-${TOKEN_FLOW.id}-${zone}`);
+        const url = await settleOn(tab, (u) => u.pathname === "/connected");
+        await ctx.screenshot(tab, `1-${zone}-token`);
+        assert.deepEqual(
+          navigations(tab.requests).map((r) => `${r.method} ${where(r.url, pageUrls(ctx.stack))}`),
+          ["GET app:/", "POST app:/connect", "GET app:/connected"],
+        );
+        assert.equal(url.searchParams.get("status"), "success");
+        const connectionId = url.searchParams.get("connectionId") ?? "";
+        assert.match(connectionId, new RegExp(`^${zone}-`), "created in the requested zone");
+        const connection = ctx.stack.standins[zone].ctx.state.connections.get(connectionId);
+        assert.equal(connection?.status, "connected");
+        assert.equal(connection?.type, "stripe");
+      } finally {
+        await tab.page.close();
+      }
+    },
+  };
+}
+
+const noRecordCase = {
+  name: "completion without a stored record falls back to DEFAULT_RETURN_URL",
+  file: "no-record-fallback",
+  async run(ctx) {
+    const tab = await openTab(ctx.browser);
+    try {
+      await tab.page.goto(`${ctx.stack.urls.app}/`);
+      await ctx.screenshot(tab, "demo-home");
+      await tab.page.click("#no-record");
+      const url = await settleOn(tab, (u) => u.pathname === "/connected");
+      await ctx.screenshot(tab, "no-record-fallback");
+      assert.equal(url.origin, new URL(ctx.stack.urls.app).origin);
+      assert.equal(url.searchParams.get("via"), "default");
+      assert.equal(url.searchParams.get("connectionId"), "never-started-0001");
+      assert.equal(url.searchParams.get("status"), "success");
+      assert.deepEqual(
+        navigations(tab.requests).map((r) => `${r.method} ${where(r.url, pageUrls(ctx.stack))}`),
+        ["GET app:/", `GET relay:${COMPLETE_PATH}`, "GET app:/connected"],
+      );
+    } finally {
+      await tab.page.close();
+    }
+  },
+};
+
+const errorPageCase = {
+  name: "completion without a record or default shows the built-in error page",
+  file: "error-page",
+  async run(ctx) {
+    const tab = await openTab(ctx.browser);
+    try {
+      await tab.page.goto(`${ctx.stack.urls.app}/`);
+      const [response] = await Promise.all([tab.page.waitForNavigation(), tab.page.click("#error-page")]);
+      const url = new URL(tab.page.url());
+      await ctx.screenshot(tab, "error-page");
+      assert.equal(url.origin, new URL(ctx.stack.urls.exchange).origin, "stays on the edge worker");
+      assert.equal(url.pathname, COMPLETE_PATH);
+      assert.equal(response?.status(), 404);
+      const headers = response?.headers() ?? {};
+      assert.match(headers["content-security-policy"] ?? "", /default-src 'none'/, "restrictive CSP");
+      assert.equal(headers["cache-control"], "no-store");
+      const text = (await tab.page.textContent("body")) ?? "";
+      assert.match(text, /never-started-0002/, "the page names the connectionId");
+      assert.match(text, /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, "and a request id");
+      assert.equal(await tab.page.locator("script").count(), 0, "no scripts on the error page");
+    } finally {
+      await tab.page.close();
+    }
+  },
+};
+
+/** Every case, in the order they run. */
+export function allCases() {
+  const cases = [];
+  for (const flow of FLOWS) {
+    for (const zone of ZONES) for (const decision of ["approve", "deny"]) cases.push(flowCase(flow, zone, decision));
+  }
+  cases.push(
+    faultCase("us", "500", "peaka_unavailable"),
+    faultCase("eu", "garbage", "peaka_rejected"),
+    faultCase("us", "slow", "peaka_unavailable"),
+    replayCase,
+    tokenCase("us"),
+    tokenCase("eu"),
+    noRecordCase,
+    errorPageCase,
+  );
+  return cases;
+}

@@ -1,0 +1,111 @@
+// One trip through a flow in the browser, with the browser's own request log:
+// every request Chromium made, redirects included, in order.
+
+import { CALLBACK_PATH } from "../standin/flows.mjs";
+
+/**
+ * @typedef {{ url: string, method: string, postData: string }} LoggedRequest
+ * @typedef {{ page: import("playwright-core").Page, requests: LoggedRequest[], statuses: Map<string, number> }} Tab
+ */
+
+/** @param {import("playwright-core").BrowserContext} context @returns {Promise<Tab>} */
+export async function openTab(context) {
+  const page = await context.newPage();
+  /** @type {LoggedRequest[]} */
+  const requests = [];
+  const statuses = new Map();
+  page.on("request", (request) => {
+    requests.push({ url: request.url(), method: request.method(), postData: request.postData() ?? "" });
+  });
+  page.on("response", (response) => statuses.set(response.url(), response.status()));
+  return { page, requests, statuses };
+}
+
+/**
+ * Names a URL by the part of the setup that serves it, e.g. "relay:/oauth2/mycallback".
+ * @param {string} href @param {Record<string, string>} urls
+ */
+export function where(href, urls) {
+  const url = new URL(href);
+  for (const [name, origin] of Object.entries(urls)) {
+    if (url.origin === new URL(origin).origin) return `${name}:${url.pathname}`;
+  }
+  return `other:${url.origin}${url.pathname}`;
+}
+
+/** The requests that matter for a flow: no favicons. @param {LoggedRequest[]} requests */
+export function navigations(requests) {
+  return requests.filter((r) => !new URL(r.url).pathname.endsWith("/favicon.ico"));
+}
+
+/** Parameters of a request: its query plus a form body. @param {LoggedRequest} request */
+export function paramsOf(request) {
+  const params = new URLSearchParams(new URL(request.url).search);
+  if (request.method === "POST") for (const [k, v] of new URLSearchParams(request.postData)) params.append(k, v);
+  return params;
+}
+
+/**
+ * "METHOD place" for every request after the user's decision on the consent
+ * screen: the redirect chain the flow is about.
+ * @param {LoggedRequest[]} requests @param {Record<string, string>} urls
+ */
+export function hopsAfterConsent(requests, urls) {
+  const list = navigations(requests);
+  const decision = list.findLastIndex((r) => r.method === "POST" && where(r.url, urls).endsWith(":/consent"));
+  return list.slice(decision + 1).map((r) => `${r.method} ${where(r.url, urls)}`);
+}
+
+/**
+ * The last callback request (Peaka's or the edge worker's), where the
+ * authorization code legitimately appears; null if there was none.
+ * @param {LoggedRequest[]} requests @param {Record<string, string>} urls
+ */
+export function lastCallbackIndex(requests, urls) {
+  return navigations(requests).findLastIndex((r) => {
+    const place = where(r.url, urls);
+    return place.endsWith(":/oauth2/callback") || place.endsWith(`:${CALLBACK_PATH}`);
+  });
+}
+
+/**
+ * Starts a flow from the demo app and decides on the consent screen.
+ * @param {Tab} tab
+ * @param {{ urls: Record<string, string> }} stack
+ * @param {{ flowId: string, zone: "us" | "eu", decision: "approve" | "deny", fault?: string,
+ *   onConsent?: (tab: Tab) => Promise<void> }} journey
+ */
+export async function connectAndDecide(tab, stack, journey) {
+  const { page } = tab;
+  await page.goto(`${stack.urls.app}/`);
+  await page.click(`#connect-${journey.flowId}-${journey.zone}`);
+  const consentOrigin = new URL(stack.urls[journey.zone]).origin;
+  await page.waitForURL((url) => url.origin === consentOrigin && url.pathname === "/consent");
+  if (journey.fault) await page.check(`input[name="fault"][value="${journey.fault}"]`);
+  await journey.onConsent?.(tab);
+  await page.click(journey.decision === "approve" ? "#approve" : "#deny");
+}
+
+/**
+ * Waits for the page to settle on a URL the predicate accepts. On timeout it
+ * says where the browser ended instead (origin, path and heading; never the
+ * query, which may hold a code).
+ * @param {Tab} tab
+ */
+export async function settleOn(tab, predicate, timeout = 15_000) {
+  try {
+    await tab.page.waitForURL(predicate, { timeout, waitUntil: "load" });
+  } catch (error) {
+    const url = new URL(tab.page.url());
+    const heading = await tab.page
+      .textContent("h1", { timeout: 1000 })
+      .then((text) => text?.trim())
+      .catch(() => undefined);
+    const status = tab.statuses.get(tab.page.url());
+    throw new Error(
+      `the browser ended on ${url.origin}${url.pathname} (status ${status ?? "?"}, heading "${heading ?? ""}")`,
+      { cause: error },
+    );
+  }
+  return new URL(tab.page.url());
+}

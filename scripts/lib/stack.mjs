@@ -1,0 +1,351 @@
+// Starts the whole local setup: the Peaka stand-in (US and EU), one edge
+// worker per callback mode under `wrangler dev` (local KV, no Cloudflare
+// account), and the demo partner app. `npm run dev` and `npm run test:e2e`
+// both use it, so the tests exercise exactly what a newcomer clicks through.
+
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { providerApps } from "../../standin/flows.mjs";
+import { defaultReturnUrl, startPartnerApp } from "../../standin/partner-app.mjs";
+import { startStandin } from "../../standin/peaka.mjs";
+import { directStarter, edgeStarter } from "../../standin/starters.mjs";
+
+export const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
+const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
+
+/** Fixed ports for `npm run dev`, so the printed URLs stay the same between runs. */
+export const DEV_PORTS = { app: 3000, relay: 8787, exchange: 8789, us: 8790, eu: 8791 };
+
+const PROJECT_ID = "demo_project";
+
+/** A free TCP port on 127.0.0.1 (the e2e run must not collide with a running `npm run dev`). */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** @param {string} url @param {number} timeoutMs @param {() => string | undefined} [exited] */
+async function waitForHealth(url, timeoutMs, exited) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    const reason = exited?.();
+    if (reason) throw new Error(`${url}: the process exited (${reason}) before it was ready`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${url} was not ready within ${timeoutMs} ms (${last})`);
+}
+
+/** dotenv lines; every value here is generated, so none needs quoting beyond this. */
+function envFile(vars) {
+  return `${Object.entries(vars)
+    .map(([name, value]) => `${name}=${JSON.stringify(String(value))}`)
+    .join("\n")}\n`;
+}
+
+/**
+ * Starts `wrangler dev` for one callback mode and resolves once /healthz answers.
+ * Runs in its own process group so that stop() also ends workerd.
+ */
+async function startWorker({ mode, port, inspectorPort, vars, stateDir, snapshot, onOutput }) {
+  mkdirSync(stateDir, { recursive: true });
+  const envPath = join(stateDir, `${mode}.env`);
+  // Secrets go through a generated env file (not --var) so they never show in
+  // `ps`; with --env-file wrangler also ignores a developer's own .dev.vars.
+  writeFileSync(envPath, envFile(vars), { mode: 0o600 });
+  const source = snapshot ? [snapshot.script, "--no-bundle", "--config", snapshot.config] : [];
+  const args = [
+    WRANGLER,
+    "dev",
+    ...source,
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--inspector-port",
+    String(inspectorPort),
+    "--env-file",
+    envPath,
+    "--persist-to",
+    join(stateDir, `kv-${mode}`),
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "log",
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      // Offline-friendly: skip fetching the Request.cf sample from Cloudflare.
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      NO_COLOR: "1",
+      FORCE_COLOR: "0",
+    },
+  });
+  let exit;
+  child.once("exit", (code, signal) => {
+    exit = signal ?? `code ${code}`;
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding("utf8");
+    let buffered = "";
+    stream.on("data", (chunk) => {
+      buffered += chunk;
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) onOutput(mode, line);
+    });
+  }
+  liveGroups.add(child);
+  child.once("exit", () => liveGroups.delete(child));
+  const origin = `http://localhost:${port}`;
+  const stop = () => stopProcessGroup(child);
+  try {
+    await waitForHealth(`http://127.0.0.1:${port}/healthz`, 90_000, () => exit);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { mode, origin, child, stop };
+}
+
+/** Worker process groups still running; killed on exit even when stop() never ran. */
+const liveGroups = new Set();
+process.once("exit", () => {
+  for (const child of liveGroups) {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
+/** SIGTERM to the group, SIGKILL after 5 s if anything is still there. */
+export function stopProcessGroup(child) {
+  return new Promise((resolveStop) => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // The group is gone already.
+      }
+      resolveStop();
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Exited between the check and the kill.
+      }
+    }, 5000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // workerd left with its parent.
+      }
+      resolveStop();
+    });
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      clearTimeout(timer);
+      resolveStop();
+    }
+  });
+}
+
+/**
+ * Bundles the worker once, as `wrangler deploy` would, and copies its
+ * config: workers started from this snapshot run the deployable bundle and
+ * are not reloaded when files change mid-run (live reload is for `npm run dev`).
+ */
+async function bundleSnapshot(stateDir, onOutput) {
+  const dir = join(stateDir, "snapshot");
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, "wrangler.toml");
+  copyFileSync(join(ROOT, "wrangler.toml"), config);
+  const child = spawn(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", dir], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" },
+  });
+  let output = "";
+  child.stdout.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    output += chunk;
+  });
+  const code = await new Promise((resolveExit) => child.once("exit", resolveExit));
+  for (const line of output.split("\n")) onOutput("bundle", line);
+  if (code !== 0) throw new Error(`bundling the worker failed (wrangler exit ${code}); see the bundle output`);
+  return { script: join(dir, "index.js"), config };
+}
+
+/** The start-link signer, if this checkout has one (it ships with the start routes). */
+async function loadLinkSigner() {
+  try {
+    // The package's own export, the way a partner's Node backend imports it.
+    const module = await import("peaka-connect-edge/start-link");
+    return typeof module.createStartLink === "function" ? module.createStartLink : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * @param {{ ports: typeof DEV_PORTS & { relayInspector: number, exchangeInspector: number },
+ *   stateDir: string, freshState?: boolean, quiet?: boolean, start?: "edge" | "direct", snapshot?: boolean,
+ *   slowMs?: number, timeoutMs?: number, onWorkerOutput?: (mode: string, line: string) => void }} options
+ */
+export async function startStack(options) {
+  const { ports } = options;
+  const secrets = {
+    apiKey: `standin-key-${randomBytes(12).toString("hex")}`,
+    adminToken: `admin-${randomBytes(24).toString("base64url")}`,
+    linkSigningKey: randomBytes(32).toString("base64url"),
+  };
+  const urls = {
+    app: `http://localhost:${ports.app}`,
+    relay: `http://localhost:${ports.relay}`,
+    exchange: `http://localhost:${ports.exchange}`,
+    us: `http://localhost:${ports.us}`,
+    eu: `http://localhost:${ports.eu}`,
+  };
+  if (options.freshState) rmSync(options.stateDir, { recursive: true, force: true });
+
+  /** @type {Array<() => Promise<void>>} */
+  const stops = [];
+  const stop = async () => {
+    for (const fn of stops.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch {
+        // Keep stopping the rest.
+      }
+    }
+  };
+
+  try {
+    const apps = providerApps({ relay: urls.relay });
+    const slowMs = options.slowMs ?? 15_000;
+    const standins = {};
+    for (const zone of /** @type {const} */ (["us", "eu"])) {
+      const standin = await startStandin({
+        zone,
+        port: ports[zone],
+        origin: urls[zone],
+        projectId: PROJECT_ID,
+        apiKey: secrets.apiKey,
+        apps,
+        slowMs,
+        // US answers in the guide's literal `?connectionId=X?status=Y` form, EU with `&`.
+        completionStyle: zone === "us" ? "guide" : "standard",
+        quiet: options.quiet,
+      });
+      stops.push(standin.close);
+      standins[zone] = standin;
+    }
+
+    const shared = {
+      PEAKA_PROJECT_ID: PROJECT_ID,
+      PEAKA_API_KEY: secrets.apiKey,
+      // Server-to-server calls use the IPv4 address the stand-in listens on;
+      // browser-facing URLs use localhost.
+      PEAKA_US_API_URL: `http://127.0.0.1:${ports.us}/api/v1`,
+      PEAKA_EU_API_URL: `http://127.0.0.1:${ports.eu}/api/v1`,
+      PEAKA_US_CALLBACK_URL: `${urls.us}/oauth2/callback`,
+      PEAKA_EU_CALLBACK_URL: `${urls.eu}/oauth2/callback`,
+      RETURN_ORIGINS: urls.app,
+      PEAKA_TIMEOUT_MS: String(options.timeoutMs ?? 3000),
+      ADMIN_TOKEN: secrets.adminToken,
+      LINK_SIGNING_KEY: secrets.linkSigningKey,
+    };
+    const onOutput = options.onWorkerOutput ?? (() => {});
+    const snapshot = options.snapshot ? await bundleSnapshot(options.stateDir, onOutput) : undefined;
+    const workerSpecs = [
+      // The relay instance falls back to the demo app when no record is found;
+      // the exchange instance has no DEFAULT_RETURN_URL, so it shows the built-in error page.
+      {
+        mode: "relay",
+        port: ports.relay,
+        inspectorPort: ports.relayInspector,
+        vars: { ...shared, CALLBACK_MODE: "relay", DEFAULT_RETURN_URL: defaultReturnUrl(urls.app) },
+      },
+      {
+        mode: "exchange",
+        port: ports.exchange,
+        inspectorPort: ports.exchangeInspector,
+        vars: { ...shared, CALLBACK_MODE: "exchange" },
+      },
+    ];
+    const workers = await Promise.all(
+      workerSpecs.map((spec) => startWorker({ ...spec, stateDir: options.stateDir, snapshot, onOutput })),
+    );
+    for (const worker of workers) stops.push(worker.stop);
+
+    const workerOrigins = { relay: urls.relay, exchange: urls.exchange };
+    const startMode = options.start ?? "edge";
+    const createStartLink = startMode === "edge" ? await loadLinkSigner() : undefined;
+    const start =
+      startMode === "edge"
+        ? edgeStarter({
+            workers: workerOrigins,
+            adminToken: secrets.adminToken,
+            ...(createStartLink
+              ? {
+                  signLink: (params, baseUrl) => createStartLink({ ...params, baseUrl }, secrets.linkSigningKey),
+                }
+              : {}),
+          })
+        : directStarter({
+            workers: workerOrigins,
+            standins: { us: `http://127.0.0.1:${ports.us}`, eu: `http://127.0.0.1:${ports.eu}` },
+            projectId: PROJECT_ID,
+            apiKey: secrets.apiKey,
+          });
+    const startedVia =
+      startMode === "edge"
+        ? `through the edge worker (server API${createStartLink ? ", signed start links for Peaka's app" : ""})`
+        : "directly against Peaka's API (--direct), so users return via DEFAULT_RETURN_URL";
+    const app = await startPartnerApp({
+      port: ports.app,
+      origin: urls.app,
+      workers: workerOrigins,
+      standins: { us: urls.us, eu: urls.eu },
+      start,
+      startedVia,
+      quiet: options.quiet,
+    });
+    stops.push(app.close);
+
+    return { urls, secrets, standins, startMode, startedVia, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

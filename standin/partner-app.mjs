@@ -1,0 +1,146 @@
+// The demo "partner app": the application a user starts a connection from
+// and returns to. A button per flow and zone, and a landing page that shows
+// what came back. Its origin is the one listed in RETURN_ORIGINS.
+
+import { FLOWS, flowById, TOKEN_FLOW, ZONES } from "./flows.mjs";
+import { escapeHtml, hiddenInputs, layout } from "./html.mjs";
+import { HttpError, handler, listen, redirect, requestParams, sendHtml } from "./http.mjs";
+
+const ACCENT = "#0f766e";
+
+/**
+ * @typedef {object} PartnerAppOptions
+ * @property {string} origin                     e.g. http://localhost:3000
+ * @property {Record<"relay" | "exchange", string>} workers  Edge worker origins by mode.
+ * @property {import("./starters.mjs").Starter} start
+ * @property {string} startedVia                 Shown on the page: how connections are started.
+ * @property {Record<"us" | "eu", string>} standins
+ * @property {boolean} [quiet]
+ */
+
+/** The return URL a flow registers: flow and zone ride along so the landing page can show them. */
+export function returnUrlFor(origin, flowId, zone) {
+  const url = new URL("/connected", origin);
+  url.searchParams.set("flow", flowId);
+  url.searchParams.set("zone", zone);
+  return url.href;
+}
+
+/** DEFAULT_RETURN_URL for the demo: marks users who came back without a stored record. */
+export function defaultReturnUrl(origin) {
+  const url = new URL("/connected", origin);
+  url.searchParams.set("via", "default");
+  return url.href;
+}
+
+function connectButtons(flow) {
+  return ZONES.map(
+    (zone) =>
+      `<form class="inline" method="post" action="/connect">${hiddenInputs([
+        ["flow", flow.id],
+        ["zone", zone],
+      ])}<button type="submit" id="connect-${escapeHtml(flow.id)}-${zone}">${zone.toUpperCase()}</button></form>`,
+  ).join("");
+}
+
+/** @param {PartnerAppOptions} options */
+function homePage(options) {
+  const rows = [...FLOWS, TOKEN_FLOW]
+    .map(
+      (flow) => `<tr><td><b>${escapeHtml(flow.option)}</b></td><td>${escapeHtml(flow.title)}</td>
+      <td><code>${escapeHtml(flow.worker)}</code> <span class="muted">${escapeHtml(options.workers[flow.worker])}</span></td>
+      <td>${connectButtons(flow)}</td></tr>`,
+    )
+    .join("");
+  const unknown = new URL("/oauth2/complete", options.workers.relay);
+  unknown.searchParams.set("connectionId", "never-started-0001");
+  unknown.searchParams.set("status", "success");
+  const errorPage = new URL("/oauth2/complete", options.workers.exchange);
+  errorPage.searchParams.set("connectionId", "never-started-0002");
+  errorPage.searchParams.set("status", "success");
+  const body = `<div class="card"><h1>Connect your Google Analytics data</h1>
+  <p class="muted">Every button runs one flow of Peaka's OAuth2 guide through the edge worker, against a local
+  Peaka stand-in (<a href="${escapeHtml(options.standins.us)}">US</a>, <a href="${escapeHtml(options.standins.eu)}">EU</a>).
+  Connections are started ${escapeHtml(options.startedVia)}.</p>
+  <table><tr><th>option</th><th>flow</th><th>edge worker</th><th>zone</th></tr>${rows}</table></div>
+  <div class="card"><h2>Other paths</h2><ul>
+  <li>Peaka failing during the exchange: start a 2.b.3 flow and pick a fault on the consent screen.</li>
+  <li><a id="no-record" href="${escapeHtml(unknown.href)}">Completion without a stored record</a>: falls back to DEFAULT_RETURN_URL.</li>
+  <li><a id="error-page" href="${escapeHtml(errorPage.href)}">Completion on a worker without DEFAULT_RETURN_URL</a>: the built-in error page.</li>
+  </ul></div>`;
+  return layout({ title: "Demo partner app", brand: "Acme Analytics", tag: "demo partner app", accent: ACCENT, body });
+}
+
+/** @param {URLSearchParams} params */
+function landingPage(params) {
+  const status = params.get("status");
+  const flow = flowById(params.get("flow") ?? "");
+  const rows = [
+    ["connectionId", params.get("connectionId"), "connection-id"],
+    ["status", status, "status"],
+    ["error", params.get("error"), "error"],
+    ["error_description", params.get("error_description"), "error-description"],
+    ["flow", flow ? `${flow.option} ${flow.title}` : params.get("flow"), "flow"],
+    ["zone", params.get("zone"), "zone"],
+    ["via", params.get("via") === "default" ? "DEFAULT_RETURN_URL (no stored record)" : "stored return URL", "via"],
+  ]
+    .map(
+      ([name, value, id]) =>
+        `<tr><th>${escapeHtml(name)}</th><td id="${id}">${value === null || value === undefined ? '<span class="muted">none</span>' : `<code>${escapeHtml(value)}</code>`}</td></tr>`,
+    )
+    .join("");
+  const headline =
+    status === "success"
+      ? '<h1 class="ok">Connected</h1>'
+      : status === "fail"
+        ? '<h1 class="fail">Connection failed</h1>'
+        : "<h1>Back in the app</h1>";
+  const body = `<div class="card">${headline}<table>${rows}</table>
+  <p><a href="/">Back to the demo</a></p></div>`;
+  return layout({ title: "Connection result", brand: "Acme Analytics", tag: "demo partner app", accent: ACCENT, body });
+}
+
+/** @param {PartnerAppOptions} options */
+export function partnerAppHandler(options) {
+  const route = async (req, res, url) => {
+    if (!options.quiet) console.log(`[partner-app] ${req.method} ${url.pathname}`);
+    if (req.method === "GET" && url.pathname === "/") return sendHtml(res, 200, homePage(options));
+    if (req.method === "GET" && url.pathname === "/connected") {
+      return sendHtml(res, 200, landingPage(new URLSearchParams(url.search)));
+    }
+    if (req.method === "POST" && url.pathname === "/connect") {
+      const form = await requestParams(req, url);
+      const flow = flowById(form.get("flow") ?? "");
+      const zone = form.get("zone");
+      if (!flow || (zone !== "us" && zone !== "eu"))
+        throw new HttpError(400, "invalid_request", "Unknown flow or zone.");
+      const returnUrl = returnUrlFor(options.origin, flow.id, zone);
+      let started;
+      try {
+        started = await options.start({ flow, zone, returnUrl });
+      } catch (error) {
+        throw new HttpError(502, "start_failed", error instanceof Error ? error.message : String(error));
+      }
+      if ("location" in started) return redirect(res, started.location, 303);
+      // A token connection exists already: the app shows it the way it shows any other.
+      const landing = new URL(returnUrl);
+      landing.searchParams.set("connectionId", started.connectionId);
+      landing.searchParams.set("status", "success");
+      return redirect(res, landing, 303);
+    }
+    throw new HttpError(404, "not_found", "Nothing here.");
+  };
+  return handler(route, (error) => {
+    const body = `<div class="card"><h1 class="fail">${escapeHtml(error.code)}</h1><p id="message">${escapeHtml(error.message)}</p>
+    <p><a href="/">Back to the demo</a></p></div>`;
+    return {
+      status: error.status,
+      html: layout({ title: "Demo app error", brand: "Acme Analytics", tag: "demo partner app", accent: ACCENT, body }),
+    };
+  });
+}
+
+/** @param {PartnerAppOptions & { port: number }} options */
+export async function startPartnerApp(options) {
+  return listen(partnerAppHandler(options), options.port);
+}
