@@ -1,0 +1,36 @@
+import { wranglerVars } from "./wrangler-toml";
+
+/** What every server is asked in the relay runs: a realistic provider callback (Google-style code, opaque state, scope). */
+export const RELAY_QUERY =
+  "code=4%2F0AVG7fiQm8Xk2s7tJbV3nq5yZpL1cW9rD6eH0uA4oK2xS8vN3gB7jT1fR5mC9wE2&" +
+  "state=Zk9xY2pXbTdQa0ZhR1JzVmxOd0VqZ0hiUTNtTA&" +
+  "scope=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fanalytics.readonly";
+
+export const CALLBACK_PATH = "/oauth2/mycallback";
+export const COMPLETE_PATH = "/oauth2/complete";
+export const PEAKA_CALLBACK = "https://peaka.studio/oauth2/callback";
+export const EU_CALLBACK = "https://eu.peaka.studio/oauth2/callback";
+export const RETURN_URL = "https://app.example.com/settings/connections";
+export const PROJECT_ID = "proj_bench";
+export const API_KEY = "bench-partner-key-7d1e";
+/** Enables the server API (start); 32+ printable characters, as the config requires. */
+export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef0123456789";
+export const LINK_SIGNING_KEY = "bench-link-signing-key-0123456789abcdef012345";
+/** The id the upstream stand-in answers with, so the exchange finds its state record's way back. */
+export const CONNECTION_ID = "conn_bench";
+
+/** wrangler.toml's [vars] plus what a partner sets for a relay deployment. */
+export function relayVars(extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return {
+    ...wranglerVars(),
+    PEAKA_PROJECT_ID: PROJECT_ID,
+    PEAKA_API_KEY: API_KEY,
+    RETURN_ORIGINS: new URL(RETURN_URL).origin,
+    ...extra,
+  };
+}
+
+/** Option 2.b.3: the worker POSTs the callback to the (stand-in) partner API. */
+export function exchangeVars(upstreamUrl: string): Record<string, string> {
+  return relayVars({ CALLBACK_MODE: "exchange", PEAKA_US_API_URL: `${upstreamUrl}/api/v1` });
+}
