@@ -3,8 +3,8 @@ import { Hono } from "hono/tiny";
 import { ConfigError, type ConfigResult } from "./config/load";
 import type { AppEnv } from "./http/context";
 import { AppFailure, type FailureCode } from "./http/failures";
-import { applySecurityHeaders } from "./http/headers";
-import { causeName, emitEvent, emitRequestLog, type RequestLog, type Route } from "./http/log";
+import { logRequest, stampHeaders } from "./http/finish";
+import { causeName, emitEvent, type RequestLog, type Route } from "./http/log";
 import { MAX_URL_LENGTH } from "./http/query";
 import { prefersJson, renderFailure } from "./http/respond";
 import { peakaStatusOf } from "./peaka/errors";
@@ -39,18 +39,8 @@ export function buildApp(result: ConfigResult): Hono<AppEnv> {
     c.set("log", log);
     if (result.ok) c.set("config", result.config);
     await next();
-    const headers = c.res.headers;
-    applySecurityHeaders(headers);
-    headers.set("X-Request-Id", requestId);
-    const status = c.res.status;
-    emitRequestLog({
-      level: status >= 500 ? "error" : status >= 400 ? "warn" : "info",
-      msg: "request",
-      ...log,
-      status,
-      requestId,
-      durationMs: Date.now() - started,
-    });
+    stampHeaders(c.res.headers, requestId);
+    logRequest(log, c.res.status, requestId, started);
   });
 
   // A separate middleware so that its failure still passes through the one

@@ -1,16 +1,12 @@
 /** Headers every response carries, redirects and errors alike. */
-export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   // Redirects carry one-time codes and per-user destinations: never cache them.
-  ["Cache-Control", "no-store"],
+  "Cache-Control": "no-store",
   // The consent round trip must not leak the callback URL (with its code) to the next site.
-  ["Referrer-Policy", "no-referrer"],
-  ["X-Content-Type-Options", "nosniff"],
-  ["Strict-Transport-Security", "max-age=63072000; includeSubDomains"],
-];
-
-export function applySecurityHeaders(headers: Headers): void {
-  for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
-}
+  "Referrer-Policy": "no-referrer",
+  "X-Content-Type-Options": "nosniff",
+  "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+};
 
 /** For the built-in pages: nothing external, no scripts, no framing, no forms. */
 export const PAGE_CSP =

@@ -16,12 +16,21 @@ export function rawQuery(url: string): string {
 /** Parameters an authorization response must carry at most once (RFC 9700 §4.x hygiene). */
 const SINGLE_USE_PARAMS = ["code", "state", "iss"] as const;
 
-/** Throws duplicate_parameter when code, state or iss appears more than once across the sources. */
-export function rejectDuplicates(...sources: URLSearchParams[]): void {
+/** The first of code, state or iss that appears more than once across the sources, with its count. */
+export function findDuplicate(...sources: URLSearchParams[]): { name: string; count: number } | undefined {
   for (const name of SINGLE_USE_PARAMS) {
     let count = 0;
     for (const params of sources) count += params.getAll(name).length;
-    if (count > 1) throw new AppFailure("duplicate_parameter", { detail: `"${name}" appears ${count} times.` });
+    if (count > 1) return { name, count };
+  }
+  return undefined;
+}
+
+/** Throws duplicate_parameter when code, state or iss appears more than once across the sources. */
+export function rejectDuplicates(...sources: URLSearchParams[]): void {
+  const duplicate = findDuplicate(...sources);
+  if (duplicate) {
+    throw new AppFailure("duplicate_parameter", { detail: `"${duplicate.name}" appears ${duplicate.count} times.` });
   }
 }
 
