@@ -43,15 +43,21 @@ async function postJson<T>(target: PeakaTarget, path: string, body: unknown, sch
     await response.body?.cancel();
     throw new PeakaStatusError(response.status);
   }
-  let json: unknown;
+  let text: string;
   try {
-    const text = await response.text();
-    if (text.length > MAX_RESPONSE_BYTES) throw new PeakaMalformedResponseError();
-    json = JSON.parse(text);
+    text = await response.text();
   } catch (cause) {
     if (cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError")) {
       throw new PeakaTimeoutError(target.timeoutMs);
     }
+    // The connection broke mid-answer: a network failure (retryable), not a malformed answer.
+    throw new PeakaNetworkError(cause);
+  }
+  if (text.length > MAX_RESPONSE_BYTES) throw new PeakaMalformedResponseError();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
     throw new PeakaMalformedResponseError();
   }
   const parsed = schema.safeParse(json);
