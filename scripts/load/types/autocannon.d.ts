@@ -26,7 +26,6 @@ declare module "autocannon" {
       requests?: Request[];
     }
     interface Result {
-
       errors: number;
       timeouts: number;
     }
