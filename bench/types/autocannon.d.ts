@@ -1,4 +1,4 @@
-// The parts of autocannon 8's programmatic API the benchmark uses (it ships no types).
+// The parts of autocannon 8's programmatic API the benchmarks and the load test use (it ships no types).
 declare module "autocannon" {
   import type { EventEmitter } from "node:events";
 
@@ -8,7 +8,14 @@ declare module "autocannon" {
       path?: string;
       headers?: Record<string, string>;
       body?: string;
+      /** Builds each request; `context` travels with it to `onResponse`. */
       setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
+      onResponse?: (
+        status: number,
+        body: string,
+        context: Record<string, unknown>,
+        headers: Record<string, string>,
+      ) => void;
     }
     interface Options {
       url: string;

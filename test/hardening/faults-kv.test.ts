@@ -70,6 +70,31 @@ async function exchangeCallback(kv: KVNamespace, secrets: string[], extra: Recor
   return { code, state, send };
 }
 
+/**
+ * A successful exchange whose after-response bookkeeping (saving the outcome,
+ * deleting the used record) fails: the user still goes back with success,
+ * and the failed task is reported by its own log line.
+ */
+function bookkeepingFails(name: string, fault: Fault, backgroundTask: string): KvCase {
+  return {
+    name,
+    fault,
+    async run(kv, secrets) {
+      const id = newId();
+      const { code, state, send } = await exchangeCallback(kv, secrets);
+      await store.putState(state, { connectionId: id, returnUrl: RETURN_URL, zone: "us" });
+      peakaConfirms(id);
+      const res = await send(`${HOST}/oauth2/mycallback?${new URLSearchParams({ code, state })}`, { headers: BROWSER });
+      return {
+        res,
+        expected: { kind: "return", returnUrl: RETURN_URL, connectionId: id, status: "success" },
+        log: { route: "exchange", status: 303, connectionId: id },
+        backgroundTask,
+      };
+    },
+  };
+}
+
 const CASES: readonly KvCase[] = [
   {
     name: "completion: reading the connection record fails",
@@ -185,40 +210,8 @@ const CASES: readonly KvCase[] = [
       };
     },
   },
-  {
-    name: "exchange: saving the outcome for replays fails",
-    fault: { op: "put", prefix: "code:" },
-    async run(kv, secrets) {
-      const id = newId();
-      const { code, state, send } = await exchangeCallback(kv, secrets);
-      await store.putState(state, { connectionId: id, returnUrl: RETURN_URL, zone: "us" });
-      peakaConfirms(id);
-      const res = await send(`${HOST}/oauth2/mycallback?${new URLSearchParams({ code, state })}`, { headers: BROWSER });
-      return {
-        res,
-        expected: { kind: "return", returnUrl: RETURN_URL, connectionId: id, status: "success" },
-        log: { route: "exchange", status: 303, connectionId: id },
-        backgroundTask: "save_outcome",
-      };
-    },
-  },
-  {
-    name: "exchange: deleting the used connection record fails",
-    fault: { op: "delete" },
-    async run(kv, secrets) {
-      const id = newId();
-      const { code, state, send } = await exchangeCallback(kv, secrets);
-      await store.putState(state, { connectionId: id, returnUrl: RETURN_URL, zone: "us" });
-      peakaConfirms(id);
-      const res = await send(`${HOST}/oauth2/mycallback?${new URLSearchParams({ code, state })}`, { headers: BROWSER });
-      return {
-        res,
-        expected: { kind: "return", returnUrl: RETURN_URL, connectionId: id, status: "success" },
-        log: { route: "exchange", status: 303, connectionId: id },
-        backgroundTask: "delete_connection",
-      };
-    },
-  },
+  bookkeepingFails("exchange: saving the outcome for replays fails", { op: "put", prefix: "code:" }, "save_outcome"),
+  bookkeepingFails("exchange: deleting the used connection record fails", { op: "delete" }, "delete_connection"),
   {
     name: "exchange: reading the state record of a denial fails",
     fault: { op: "get", prefix: "state:" },
