@@ -21,5 +21,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/helpers/setup.ts"],
+    // The worker logs a JSON line per request; show them only for failing tests.
+    silent: "passed-only",
   },
 });
