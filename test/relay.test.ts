@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { Store } from "../src/store/store";
+import { captureLogs } from "./helpers/logs";
 import { call } from "./helpers/worker";
 
 const HOST = "https://connect.example.com";
@@ -41,7 +42,29 @@ const TRICKY_QUERIES = [
   "code=c&iss=https%3A%2F%2Faccounts.google.com&state=s&authuser=0&prompt=consent",
 ];
 
+const logs = captureLogs();
+
 describe("relay (guide 2.b.2)", () => {
+  it("logs one line per request with neither the code, the state nor the query", async () => {
+    const code = `4/0AX-${crypto.randomUUID()}`;
+    const state = `st-${crypto.randomUUID()}`;
+    const query = new URLSearchParams({ code, state, scope: "openid" }).toString();
+    await call(`${HOST}/oauth2/mycallback?${query}`);
+    await call(`${HOST}/oauth2/mycallback?${query}&code=again`);
+    await call(`${HOST}/oauth2/mycallback`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: query,
+    });
+    const lines = logs.json().filter((l) => l.msg === "request");
+    expect(lines.map((l) => [l.route, l.status])).toEqual([
+      ["relay", 307],
+      ["relay", 400],
+      ["relay", 307],
+    ]);
+    logs.expectAbsent(code, state, encodeURIComponent(code), encodeURIComponent(state), "scope=openid");
+  });
+
   it.each(TRICKY_QUERIES)("copies %s byte for byte", async (query) => {
     const res = await call(`${HOST}/oauth2/mycallback?${query}`);
     expect(res.status).toBe(307);
