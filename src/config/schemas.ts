@@ -1,11 +1,10 @@
 import * as z from "zod/mini";
 import { parseAllowedOrigin } from "../security/return-url";
+import { hasAllowedScheme } from "../security/url-scheme";
 import { ZONES, type Zone } from "./types";
 
 // Each variable has its own schema so that a failure names exactly one
 // variable. Messages describe the rule, never the value: some are secrets.
-
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1"]);
 
 function baseUrl(what: string) {
   return z.pipe(
@@ -13,8 +12,7 @@ function baseUrl(what: string) {
       z.refine((s) => {
         try {
           const u = new URL(s);
-          const schemeOk = u.protocol === "https:" || (u.protocol === "http:" && LOOPBACK_HOSTS.has(u.hostname));
-          return schemeOk && !u.username && !u.password && !u.search && !u.hash;
+          return hasAllowedScheme(u) && !u.username && !u.password && !u.search && !u.hash;
         } catch {
           return false;
         }

@@ -1,6 +1,7 @@
 import type { CallbackMode } from "../config/types";
 import { AppFailure, type FieldProblem } from "../http/failures";
 import type { CreateConnectionBody } from "../peaka/client";
+import { LOOPBACK_HOSTS } from "../security/url-scheme";
 
 /** This worker's own addresses, as an OAuth provider and Peaka must see them. */
 export interface WorkerUrls {
@@ -9,8 +10,6 @@ export interface WorkerUrls {
   /** COMPLETE_PATH: the `connectionCallback` Peaka redirects to when it is done. */
   readonly complete: string;
 }
-
-export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["localhost", "127.0.0.1"]);
 
 /**
  * Built from the host the request came to, so one deployment serving

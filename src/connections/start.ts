@@ -5,9 +5,10 @@ import { AppFailure } from "../http/failures";
 import { emitEvent } from "../http/log";
 import { createConnection } from "../peaka/client";
 import { failureCodeFor, PeakaError } from "../peaka/errors";
+import { hasAllowedScheme } from "../security/url-scheme";
 import { Store } from "../store/store";
 import { peakaTarget } from "../zones/select";
-import { LOOPBACK_HOSTS, peakaCreateBody, type WorkerUrls, workerUrls } from "./peaka-body";
+import { peakaCreateBody, type WorkerUrls, workerUrls } from "./peaka-body";
 
 export interface StartInput {
   readonly type: string;
@@ -42,9 +43,7 @@ function consentUrlFrom(url: string | undefined, connectionId: string): URL | un
   } catch {
     parsed = undefined;
   }
-  const schemeOk =
-    parsed?.protocol === "https:" || (parsed?.protocol === "http:" && LOOPBACK_HOSTS.has(parsed.hostname));
-  if (!parsed || !schemeOk || parsed.username || parsed.password) {
+  if (!parsed || !hasAllowedScheme(parsed) || parsed.username || parsed.password) {
     throw new AppFailure("peaka_rejected", { connectionId, detail: "Peaka's consent URL is not an https URL." });
   }
   return parsed;

@@ -4,6 +4,8 @@
  * RETURN_ORIGINS must not outlive the operator's change).
  */
 
+import { hasAllowedScheme } from "./url-scheme";
+
 export const MAX_RETURN_URL_LENGTH = 2048;
 
 export type ReturnUrlRejection = "too_long" | "bad_character" | "unparseable" | "scheme" | "userinfo" | "origin";
@@ -17,8 +19,6 @@ export type ReturnUrlCheck =
 // parser gets a chance to normalise them into something that looks allowed.
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
-const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["localhost", "127.0.0.1"]);
-
 export function checkReturnUrl(input: string, allowedOrigins: ReadonlySet<string>): ReturnUrlCheck {
   if (input.length > MAX_RETURN_URL_LENGTH) return { ok: false, reason: "too_long" };
   if (!PRINTABLE_ASCII.test(input) || input.includes("\\")) {
@@ -30,7 +30,7 @@ export function checkReturnUrl(input: string, allowedOrigins: ReadonlySet<string
   } catch {
     return { ok: false, reason: "unparseable" };
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) {
+  if (!hasAllowedScheme(url)) {
     return { ok: false, reason: "scheme" };
   }
   if (url.username !== "" || url.password !== "") return { ok: false, reason: "userinfo" };
@@ -52,8 +52,7 @@ export function parseAllowedOrigin(entry: string): string | undefined {
   } catch {
     return undefined;
   }
-  const loopbackHttp = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol !== "https:" && !loopbackHttp) return undefined;
+  if (!hasAllowedScheme(url)) return undefined;
   if (url.username || url.password || url.search || url.hash) return undefined;
   if (url.pathname !== "/" || !entry.toLowerCase().startsWith(`${url.protocol}//`)) return undefined;
   return url.origin;
