@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Store } from "../src/store/store";
+import { Store } from "../src/storage/store";
 import { buildBundle } from "./lib/build";
 import { kvOverHttp } from "./lib/kv-adapters";
 import { findNginx, startNginx } from "./lib/nginx";

@@ -1,10 +1,11 @@
 import type { Hono } from "hono/tiny";
-import { buildApp } from "./app";
+import { systemClock } from "./clock";
 import type { Env } from "./config/env";
 import { parseConfig } from "./config/load";
 import type { Config } from "./config/types";
-import type { AppEnv } from "./http/context";
-import { relayFastPath } from "./routes/relay-fast";
+import { buildApp } from "./edge/app";
+import type { AppEnv, Runtime } from "./edge/context";
+import { relayFastPath } from "./edge/routes/relay-fast";
 
 export type { Env } from "./config/env";
 
@@ -14,26 +15,40 @@ interface Entry {
   readonly config?: Config;
 }
 
-// Workers hand the same env object to every request of an isolate, so config
-// is parsed (and the router built) once per isolate. A WeakMap rather than a
-// single slot keeps tests that pass different envs independent.
-const entries = new WeakMap<Env, Entry>();
-
-function entryFor(env: Env): Entry {
-  let entry = entries.get(env);
-  if (!entry) {
-    // A config problem is logged by the app when a request first meets it
-    // (once per isolate), together with that request's id.
-    const result = parseConfig(env);
-    entry = result.ok ? { app: buildApp(result), config: result.config } : { app: buildApp(result) };
-    entries.set(env, entry);
-  }
-  return entry;
+/**
+ * The worker's fetch handler over an injected clock and fetch: the default
+ * export uses the real ones; tests build their own to move time or fire a
+ * timeout without sleeping.
+ */
+export function createWorker(runtime: Partial<Runtime> = {}): Required<Pick<ExportedHandler<Env>, "fetch">> {
+  const resolved: Runtime = {
+    clock: runtime.clock ?? systemClock,
+    fetch: runtime.fetch ?? ((input, init) => fetch(input, init)),
+  };
+  // Workers hand the same env object to every request of an isolate, so config
+  // is parsed (and the router built) once per isolate. A WeakMap rather than a
+  // single slot keeps tests that pass different envs independent.
+  const entries = new WeakMap<Env, Entry>();
+  const entryFor = (env: Env): Entry => {
+    let entry = entries.get(env);
+    if (!entry) {
+      // A config problem is logged by the app when a request first meets it
+      // (once per isolate), together with that request's id.
+      const result = parseConfig(env);
+      entry = result.ok
+        ? { app: buildApp(result, resolved), config: result.config }
+        : { app: buildApp(result, resolved) };
+      entries.set(env, entry);
+    }
+    return entry;
+  };
+  return {
+    fetch(request, env, ctx) {
+      const { app, config } = entryFor(env);
+      // The relay's common case is answered before the router (edge/app.ts lists it in the route table).
+      return (config && relayFastPath(request, config, resolved.clock)) || app.fetch(request, env, ctx);
+    },
+  };
 }
 
-export default {
-  fetch(request, env, ctx) {
-    const { app, config } = entryFor(env);
-    return (config && relayFastPath(request, config)) || app.fetch(request, env, ctx);
-  },
-} satisfies ExportedHandler<Env>;
+export default createWorker() satisfies ExportedHandler<Env>;

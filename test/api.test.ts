@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { delay, HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { Store } from "../src/store/store";
+import { Store } from "../src/storage/store";
 import {
   ADMIN_TOKEN,
   apiInit,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { delay, HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { Store } from "../src/store/store";
+import { Store } from "../src/storage/store";
 import { captureLogs } from "./helpers/logs";
 import { API_KEY, connectionJson, EU_API, mockExchange, peaka, US_API } from "./helpers/peaka";
 import { BROWSER, call } from "./helpers/worker";

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import pkg from "../package.json";
-import { parseCompletion, rawQuery } from "../src/http/query";
-import { withParams } from "../src/http/respond";
-import { Store } from "../src/store/store";
+import { withParams } from "../src/core/way-back";
+import { rawQuery } from "../src/edge/query";
+import { parseCompletion } from "../src/platforms/peaka/callbacks";
+import { Store } from "../src/storage/store";
 import { VERSION } from "../src/version";
 import { BROWSER, call } from "./helpers/worker";
 
@@ -66,6 +67,7 @@ describe("/healthz", () => {
     const body = await res.json();
     expect(body).toEqual({
       ok: true,
+      status: "ok",
       version: VERSION,
       mode: "relay",
       defaultZone: "us",

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Store } from "../src/store/store";
+import { Store } from "../src/storage/store";
 import { apiInit, browserGet, consentUrl, link, mockCreate, START_ENV } from "./fixtures/start";
 import { captureLogs } from "./helpers/logs";
 import { connectionJson, mockExchange, peaka } from "./helpers/peaka";

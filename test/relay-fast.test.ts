@@ -1,9 +1,10 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { buildApp } from "../src/app";
+import { systemClock } from "../src/clock";
 import type { Env } from "../src/config/env";
 import { parseConfig } from "../src/config/load";
-import { relayFastPath } from "../src/routes/relay-fast";
+import { buildApp } from "../src/edge/app";
+import { relayFastPath } from "../src/edge/routes/relay-fast";
 import { captureLogs } from "./helpers/logs";
 import { testEnv } from "./helpers/worker";
 
@@ -30,7 +31,7 @@ async function observe(answer: (request: Request) => Promise<Response> | Respons
 describe("relay fast path", () => {
   const env = testEnv();
   const config = configOf(env);
-  const app = buildApp({ ok: true, config });
+  const app = buildApp({ ok: true, config }, { clock: systemClock, fetch });
   const viaApp = async (request: Request) => {
     const ctx = createExecutionContext();
     const res = await app.fetch(request, env, ctx);
@@ -38,7 +39,7 @@ describe("relay fast path", () => {
     return res;
   };
   const viaFastPath = (request: Request) => {
-    const res = relayFastPath(request, config);
+    const res = relayFastPath(request, config, systemClock);
     if (!res) throw new Error("the fast path should have answered");
     return res;
   };
@@ -62,9 +63,9 @@ describe("relay fast path", () => {
     const hostConfig = configOf(hostEnv);
     // EU has no callback here, so only the US host is served by the fast path.
     expect(
-      relayFastPath(new Request("https://connect.eu.example.com/oauth2/mycallback?code=a"), hostConfig),
+      relayFastPath(new Request("https://connect.eu.example.com/oauth2/mycallback?code=a"), hostConfig, systemClock),
     ).toBeUndefined();
-    const res = relayFastPath(new Request(`${HOST}/oauth2/mycallback?code=a`), hostConfig);
+    const res = relayFastPath(new Request(`${HOST}/oauth2/mycallback?code=a`), hostConfig, systemClock);
     expect(res?.headers.get("location")).toBe("https://peaka.studio/oauth2/callback?code=a");
   });
 
@@ -84,6 +85,8 @@ describe("relay fast path", () => {
     ],
     ["a zone without a callback", "/oauth2/mycallback?code=a", undefined, { PEAKA_ZONE: "eu" }],
   ])("leaves %s to the full app", (_name, path, init, overrides) => {
-    expect(relayFastPath(new Request(`${HOST}${path}`, init), configOf(testEnv(overrides)))).toBeUndefined();
+    expect(
+      relayFastPath(new Request(`${HOST}${path}`, init), configOf(testEnv(overrides)), systemClock),
+    ).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { Store } from "../src/store/store";
+import { Store } from "../src/storage/store";
 import { captureLogs } from "./helpers/logs";
 import { call } from "./helpers/worker";
 

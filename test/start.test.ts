@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { delay, HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { signPayload } from "../src/security/start-link";
-import { Store } from "../src/store/store";
+import { Store } from "../src/storage/store";
 import {
   awayFromWindowEdge,
   browserGet,

@@ -10,7 +10,7 @@
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { measure } from "mitata";
-import { Store } from "../../src/store/store";
+import { Store } from "../../src/storage/store";
 import { memoryKv } from "../lib/kv-adapters";
 import { CALLBACK_PATH, COMPLETE_PATH, PEAKA_CALLBACK, RELAY_QUERY, RETURN_URL, relayVars } from "../lib/scenario";
 import { median } from "../lib/stats";

@@ -5,7 +5,7 @@
  * loopback, and the stand-in is the only thing listening there for it, so a
  * fetch anywhere else fails the flow instead of going uncounted).
  */
-import { Store } from "../../src/store/store";
+import { Store } from "../../src/storage/store";
 import { kvOverHttp } from "../lib/kv-adapters";
 import type { RunningServer } from "../lib/node-server";
 import {

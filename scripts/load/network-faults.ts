@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { kvOverHttp } from "../../bench/lib/kv-adapters";
 import { type RunningWorker, startWorker } from "../../bench/lib/workerd";
-import { Store } from "../../src/store/store";
+import { Store } from "../../src/storage/store";
 
 /**
  * Faults that only a real network shows, run against the built worker in

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { kvOverHttp } from "../../bench/lib/kv-adapters";
 import type { RunningWorker } from "../../bench/lib/workerd";
-import { Store } from "../../src/store/store";
+import { Store } from "../../src/storage/store";
 import type { StandinContext } from "../../standin/peaka.mjs";
 import { type DriveResult, drive, type Verdict } from "./drive";
 

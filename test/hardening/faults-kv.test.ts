@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { Store } from "../../src/store/store";
+import { Store } from "../../src/storage/store";
 import { ADMIN_TOKEN, consentUrl, LINK_KEY, link, RETURN_URL } from "../fixtures/start";
 import { API_KEY, PROJECT_ID, peaka, US_API } from "../helpers/peaka";
 import { API_CLIENT, BROWSER } from "../helpers/worker";
@@ -108,7 +108,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "page", httpStatus: 503, code: "storage_unavailable", connectionId: id },
-        log: { route: "complete", status: 503, error: "storage_unavailable", cause: "Error", connectionId: id },
+        log: { route: "complete", status: 503, error: "storage_unavailable", cause: "StorageError", connectionId: id },
       };
     },
   },
@@ -124,7 +124,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "error_url", errorUrl: ERROR_URL, code: "storage_unavailable", connectionId: id },
-        log: { route: "complete", status: 303, error: "storage_unavailable", cause: "Error", connectionId: id },
+        log: { route: "complete", status: 303, error: "storage_unavailable", cause: "StorageError", connectionId: id },
       };
     },
   },
@@ -157,7 +157,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "return", returnUrl: RETURN_URL, connectionId: id, status: "success" },
-        log: { route: "exchange", status: 303, cause: "Error", connectionId: id },
+        log: { route: "exchange", status: 303, cause: "StorageError", connectionId: id },
       };
     },
   },
@@ -174,7 +174,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "return", returnUrl: OTHER_RETURN, connectionId: id, status: "success" },
-        log: { route: "exchange", status: 303, cause: "Error", connectionId: id },
+        log: { route: "exchange", status: 303, cause: "StorageError", connectionId: id },
       };
     },
   },
@@ -189,7 +189,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "page", httpStatus: 503, code: "storage_unavailable", connectionId: id },
-        log: { route: "exchange", status: 503, error: "storage_unavailable", cause: "Error", connectionId: id },
+        log: { route: "exchange", status: 503, error: "storage_unavailable", cause: "StorageError", connectionId: id },
       };
     },
   },
@@ -206,7 +206,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "page", httpStatus: 503, code: "storage_unavailable", connectionId: id, json: true },
-        log: { route: "exchange", status: 503, error: "storage_unavailable", cause: "Error", connectionId: id },
+        log: { route: "exchange", status: 503, error: "storage_unavailable", cause: "StorageError", connectionId: id },
       };
     },
   },
@@ -224,7 +224,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "page", httpStatus: 400, code: "provider_denied" },
-        log: { route: "exchange", status: 400, error: "provider_denied", cause: "Error" },
+        log: { route: "exchange", status: 400, error: "provider_denied", cause: "StorageError" },
       };
     },
   },
@@ -239,7 +239,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "error_url", errorUrl: ERROR_URL, code: "provider_denied" },
-        log: { route: "exchange", status: 303, error: "provider_denied", cause: "Error" },
+        log: { route: "exchange", status: 303, error: "provider_denied", cause: "StorageError" },
       };
     },
   },
@@ -258,7 +258,7 @@ const CASES: readonly KvCase[] = [
         res,
         // The record is unreadable, so the host's zone (the default, us) is the defined fallback.
         expected: { kind: "relay", location: `https://peaka.studio/oauth2/callback?${query}` },
-        log: { route: "relay", status: 307, cause: "Error" },
+        log: { route: "relay", status: 307, cause: "StorageError" },
       };
     },
   },
@@ -271,7 +271,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "page", httpStatus: 503, code: "storage_unavailable" },
-        log: { route: "start", status: 503, error: "storage_unavailable", cause: "Error" },
+        log: { route: "start", status: 503, error: "storage_unavailable", cause: "StorageError" },
       };
     },
   },
@@ -284,7 +284,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "page", httpStatus: 503, code: "storage_unavailable" },
-        log: { route: "start", status: 503, error: "storage_unavailable", cause: "Error" },
+        log: { route: "start", status: 503, error: "storage_unavailable", cause: "StorageError" },
       };
     },
   },
@@ -307,7 +307,7 @@ const CASES: readonly KvCase[] = [
             status: "fail",
             error: "storage_unavailable",
           },
-          log: { route: "start", status: 303, error: "storage_unavailable", cause: "Error", connectionId: id },
+          log: { route: "start", status: 303, error: "storage_unavailable", cause: "StorageError", connectionId: id },
         };
       },
     }),
@@ -328,7 +328,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "page", httpStatus: 503, code: "storage_unavailable", connectionId: id, json: true },
-        log: { route: "api", status: 503, error: "storage_unavailable", cause: "Error", connectionId: id },
+        log: { route: "api", status: 503, error: "storage_unavailable", cause: "StorageError", connectionId: id },
       };
     },
   },
@@ -347,7 +347,7 @@ const CASES: readonly KvCase[] = [
       return {
         res,
         expected: { kind: "page", httpStatus: 503, code: "storage_unavailable", connectionId: id, json: true },
-        log: { route: "api", status: 503, error: "storage_unavailable", cause: "Error", connectionId: id },
+        log: { route: "api", status: 503, error: "storage_unavailable", cause: "StorageError", connectionId: id },
       };
     },
   },
@@ -381,11 +381,17 @@ describe("KV faults", () => {
       const lines = fresh
         .filter((line) => line.startsWith("{"))
         .map((line) => JSON.parse(line) as Record<string, unknown>);
-      problems.push(...judgeLog(lines, log));
+      // Every injected KV failure is logged at error level, even where the user was sent on (303, 307):
+      // on the request line, or on the background line when it failed after the response.
+      problems.push(...judgeLog(lines, backgroundTask ? log : { ...log, level: "error" }));
       if (injected === 0) problems.push("the fault never fired");
       if (backgroundTask) {
         const reported = lines.some(
-          (line) => line.msg === "background_task_failed" && line.task === backgroundTask && line.cause === "Error",
+          (line) =>
+            line.msg === "background_task_failed" &&
+            line.task === backgroundTask &&
+            line.cause === "StorageError" &&
+            line.level === "error",
         );
         if (!reported) problems.push(`no background_task_failed line for ${backgroundTask}`);
       }

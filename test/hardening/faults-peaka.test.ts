@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { delay, HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { FAILURES } from "../../src/http/failures";
-import { Store } from "../../src/store/store";
+import { FAILURES } from "../../src/failures/codes";
+import { Store } from "../../src/storage/store";
 import { ADMIN_TOKEN, LINK_KEY, link, RETURN_URL } from "../fixtures/start";
 import { API_KEY, PROJECT_ID, peaka, US_API } from "../helpers/peaka";
 import { API_CLIENT, BROWSER } from "../helpers/worker";
@@ -255,6 +255,8 @@ for (const site of SITES) {
             status: res.status,
             error: fault.code,
             cause: fault.cause,
+            // A Peaka failure is an error-level line even when the user goes back with a 303.
+            level: "error",
             ...(connectionId ? { connectionId } : {}),
             ...(fault.peakaStatus ? { peakaStatus: fault.peakaStatus } : {}),
           }),

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:test";
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { FAILURES, type FailureCode } from "../../src/http/failures";
+import { FAILURES, type FailureCode } from "../../src/failures/codes";
 import { checkReturnUrl } from "../../src/security/return-url";
 import { SIGNED_FIELDS, signPayload } from "../../src/security/start-link";
-import { Store } from "../../src/store/store";
+import { Store } from "../../src/storage/store";
 import { HOSTILE_RETURN_URLS } from "../fixtures/hostile-return-urls";
 import { ADMIN_TOKEN, LINK_KEY, mockCreate } from "../fixtures/start";
 import { API_KEY, peaka, US_API } from "../helpers/peaka";

@@ -1,6 +1,6 @@
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
-import { FAILURES, type FailureCode } from "../../src/http/failures";
+import { FAILURES, type FailureCode } from "../../src/failures/codes";
 import { API_KEY, peaka, US_API } from "../helpers/peaka";
 import { BROWSER } from "../helpers/worker";
 import { judge } from "./support/outcome";

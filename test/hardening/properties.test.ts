@@ -1,8 +1,9 @@
 import { env } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AppFailure } from "../../src/http/failures";
-import { CONNECTION_ID, parseCompletion } from "../../src/http/query";
+import { CONNECTION_ID } from "../../src/core/callback-params";
+import { AppFailure } from "../../src/failures/failure";
+import { parseCompletion } from "../../src/platforms/peaka/callbacks";
 import { checkReturnUrl } from "../../src/security/return-url";
 import { HOSTILE_RETURN_URLS } from "../fixtures/hostile-return-urls";
 import { BROWSER } from "../helpers/worker";

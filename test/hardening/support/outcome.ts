@@ -120,6 +120,8 @@ export interface LogExpectation {
   readonly connectionId?: string;
   /** Peaka's status, for a fault that is a non-2xx answer. */
   readonly peakaStatus?: number;
+  /** The line's level: a platform or storage fault is `error` whatever the HTTP status. */
+  readonly level?: "info" | "warn" | "error";
 }
 
 /** Checks the one request log line of the last request. */
@@ -135,6 +137,7 @@ export function judgeLog(lines: Record<string, unknown>[], expected: LogExpectat
     ...(expected.cause !== undefined ? { cause: expected.cause } : {}),
     ...(expected.connectionId !== undefined ? { connectionId: expected.connectionId } : {}),
     peakaStatus: expected.peakaStatus,
+    ...(expected.level !== undefined ? { level: expected.level } : {}),
   };
   for (const [name, value] of Object.entries(want)) {
     if (line[name] !== value) problems.push(`log ${name}=${String(line[name])}, expected ${String(value)}`);

@@ -1,0 +1,27 @@
+import type { Clock } from "../clock";
+import type { Config } from "../config/types";
+import type { RequestLog } from "../observability/log";
+import type { Store } from "../storage/store";
+
+/**
+ * Everything the core and the platform adapters need for one request, as
+ * plain values: no Hono context and no Request, so every function below the
+ * edge can be called from a unit test with a hand-made `Deps`. The edge
+ * builds one per request (edge/context.ts).
+ */
+export interface Deps {
+  readonly config: Config;
+  /** One per request. */
+  readonly store: Store;
+  /** This request's log line, filled in as the flow goes. */
+  readonly log: RequestLog;
+  readonly clock: Clock;
+  /** The worker's own origin as browsers and platforms reach it, e.g. https://connect.example.com. */
+  readonly publicOrigin: string;
+  /** The host the request came to (with any port), for ZONE_BY_HOST. */
+  readonly host: string;
+  /** Outbound HTTP to the platforms' APIs. */
+  readonly fetch: typeof fetch;
+  /** Runs bookkeeping after the response is sent: the user never waits on it, and its failure is only logged. */
+  readonly defer: (task: string, work: Promise<unknown>) => void;
+}

@@ -1,0 +1,104 @@
+import * as z from "zod/mini";
+import { ConfigError } from "../config/load";
+import { AppFailure } from "../failures/failure";
+import { causeName } from "../observability/log";
+import { type StartLinkRejection, verifyStartLink } from "../security/start-link";
+import type { Deps } from "./deps";
+import { isServiceFailure, platformStatusOf, toFailure } from "./errors";
+import * as fields from "./fields";
+import { allowedReturnUrl, chooseZone } from "./inputs";
+import type { PlatformAdapter } from "./platform";
+import { startSession } from "./session";
+import { parseFields } from "./validate";
+import { type Redirect, returnTo } from "./way-back";
+
+/** What a verified link may carry: the same rules as the server API. */
+const LinkFields = z.object({
+  type: fields.connectionType,
+  name: fields.connectionName,
+  returnUrl: fields.returnUrl,
+  zone: z.optional(fields.zone),
+});
+
+const REJECTION_DETAIL: Record<StartLinkRejection, string> = {
+  malformed: "The link is malformed.",
+  unexpected_parameter: "The link carries a parameter it was not signed with.",
+  duplicate_parameter: "The link repeats a parameter.",
+  missing_parameter: "The link is incomplete.",
+  bad_signature: "The link's signature does not match.",
+  expired: "The link is past its expiry time.",
+  too_long_lived: "The link's expiry is further away than a link may live.",
+};
+
+/** The link key, or the failure that says why links are off. Checked before the rate limit is spent. */
+export function linkSigningKey(deps: Deps): string {
+  const key = deps.config.linkSigningKey;
+  if (key.state === "unset") {
+    throw new AppFailure("api_disabled", { detail: "Signed start links are not enabled on this deployment." });
+  }
+  if (key.state === "invalid") throw new ConfigError([key.problem]);
+  return key.value;
+}
+
+/**
+ * A signed "Connect" link: verified (signature, expiry, once only), then
+ * the session starts and the browser goes on to the consent screen.
+ */
+export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query: string): Promise<Redirect> {
+  const { config, log, store, clock } = deps;
+  const check = await verifyStartLink(query, linkSigningKey(deps), { now: clock.now() });
+  if (!check.ok) {
+    log.outcome = `link_${check.reason}`;
+    throw new AppFailure(check.reason === "expired" ? "link_expired" : "link_invalid", {
+      detail: REJECTION_DETAIL[check.reason],
+    });
+  }
+  const link = parseFields(LinkFields, check.link);
+  const returnUrl = allowedReturnUrl(config, link.returnUrl);
+  if (config.mode === "exchange") {
+    // Exchange mode needs the OAuth app's client secret in the create call,
+    // and a link in a browser must never carry one.
+    throw new AppFailure("invalid_request", {
+      detail: "In exchange mode connections start through the server API, which carries the OAuth app's credentials.",
+    });
+  }
+  const zone = chooseZone(deps, link.zone);
+  log.zone = zone;
+
+  // Spent before the platform is called, so a replayed link cannot create a
+  // second connection. KV has no compare-and-set: two uses within KV's
+  // propagation delay in different locations can both pass (docs/start.md).
+  try {
+    if (await store.getNonce(check.link.nonce)) {
+      log.outcome = "link_reused";
+      throw new AppFailure("link_invalid", { detail: "This link has already been used." });
+    }
+    await store.putNonce(check.link.nonce, { usedAt: clock.now() }, check.link.exp - clock.now() / 1000);
+  } catch (error) {
+    throw toFailure(error);
+  }
+
+  let started: Awaited<ReturnType<typeof startSession>>;
+  try {
+    started = await startSession(deps, adapter, { type: link.type, name: link.name, returnUrl, zone });
+  } catch (error) {
+    // The return URL is signed and allowed: a user whose connection could
+    // not be created (or whose records could not be stored) goes back to the
+    // application, which can offer a retry.
+    if (isServiceFailure(error)) {
+      log.error = error.code;
+      log.cause = causeName(error);
+      log.peakaStatus = platformStatusOf(error);
+      log.outcome = "returned";
+      return returnTo(config, returnUrl, { connectionId: error.connectionId, status: "fail", error: error.code });
+    }
+    throw error;
+  }
+  if (started.consentUrl) {
+    log.outcome = "redirected";
+    return { location: started.consentUrl, status: 303 };
+  }
+  // A type that needs no consent is connected already.
+  log.outcome = "returned";
+  return returnTo(config, returnUrl, { connectionId: started.connectionId, status: "success" });
+}

@@ -1,0 +1,49 @@
+import type { Config } from "../config/types";
+import { AppFailure } from "../failures/failure";
+import { checkReturnUrl } from "../security/return-url";
+
+/** Where the browser goes next: the edge turns it into a Location header. 307 repeats the method and body. */
+export interface Redirect {
+  readonly location: string;
+  readonly status: 303 | 307;
+}
+
+/** What the return URL learns: the outcome's parameters, undefined ones left out. */
+export type ReturnParams = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Adds parameters to a return URL. The existing query is kept byte for byte
+ * (a partner's own signed or encoded parameters survive); only when it already
+ * holds one of our names are those values replaced through URLSearchParams.
+ */
+export function withParams(url: URL, params: ReturnParams): URL {
+  const added = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) added.set(name, value);
+  const existing = new URLSearchParams(url.search);
+  const clash = [...added.keys()].some((name) => existing.has(name));
+  const out = new URL(url);
+  if (clash) {
+    for (const [name, value] of added) out.searchParams.set(name, value);
+  } else {
+    const current = url.search.slice(1);
+    out.search = current ? `${current}&${added.toString()}` : added.toString();
+  }
+  return out;
+}
+
+/**
+ * Sends the browser back to a stored or configured return URL with the
+ * outcome. The URL is checked against RETURN_ORIGINS again here, right before
+ * use: a record written under an older allow-list must not become an open
+ * redirect.
+ */
+export function returnTo(config: Config, returnUrl: string, params: ReturnParams): Redirect {
+  const check = checkReturnUrl(returnUrl, config.returnOrigins);
+  if (!check.ok) {
+    throw new AppFailure("return_url_not_allowed", {
+      connectionId: params.connectionId,
+      detail: "The stored return address is no longer allowed.",
+    });
+  }
+  return { location: withParams(check.url, params).href, status: 303 };
+}

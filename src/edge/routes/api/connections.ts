@@ -1,0 +1,62 @@
+import type { Context } from "hono";
+import { CONNECTION_ID, CONNECTION_ID_RULE } from "../../../core/callback-params";
+import { allowedReturnUrl, chooseZone } from "../../../core/inputs";
+import { registerReturn, startSession } from "../../../core/session";
+import { AppFailure } from "../../../failures/failure";
+import { peakaAdapter } from "../../../platforms/peaka/adapter";
+import type { AppEnv } from "../../context";
+import { readJson } from "./body";
+import { CreateConnectionRequest, RegisterReturnRequest } from "./schemas";
+
+/** `POST /api/v1/connections`: create a connection in Peaka and remember where the user started. */
+export async function createConnectionRoute(c: Context<AppEnv>): Promise<Response> {
+  const deps = c.get("deps");
+  deps.log.mode = deps.config.mode;
+  const input = await readJson(c.req.raw, CreateConnectionRequest);
+  const returnUrl = allowedReturnUrl(deps.config, input.returnUrl);
+  const zone = chooseZone(deps, input.zone);
+  deps.log.zone = zone;
+  const started = await startSession(deps, peakaAdapter, { ...input, returnUrl, zone });
+  deps.log.outcome = started.consentUrl ? "created" : "created_without_consent";
+  return c.json(
+    {
+      connectionId: started.connectionId,
+      ...(started.consentUrl ? { consentUrl: started.consentUrl } : {}),
+      zone: started.zone,
+      expiresAt: new Date(started.expiresAt).toISOString(),
+      ...(started.warnings.length > 0 ? { warnings: started.warnings } : {}),
+    },
+    201,
+  );
+}
+
+/** `PUT /api/v1/connections/{connectionId}/return`: only remember the way back, for partners who call Peaka themselves. */
+export async function registerReturnRoute(c: Context<AppEnv>): Promise<Response> {
+  const deps = c.get("deps");
+  deps.log.mode = deps.config.mode;
+  const connectionId = c.req.param("connectionId") ?? "";
+  if (!CONNECTION_ID.test(connectionId)) {
+    throw new AppFailure("invalid_request", {
+      detail: `connectionId ${CONNECTION_ID_RULE}.`,
+      fields: [{ field: "connectionId", problem: CONNECTION_ID_RULE }],
+    });
+  }
+  deps.log.connectionId = connectionId;
+  const input = await readJson(c.req.raw, RegisterReturnRequest);
+  const returnUrl = allowedReturnUrl(deps.config, input.returnUrl);
+  const zone = chooseZone(deps, input.zone);
+  deps.log.zone = zone;
+  const registered = await registerReturn(deps, peakaAdapter, {
+    connectionId,
+    returnUrl,
+    zone,
+    consentUrl: input.consentUrl,
+  });
+  deps.log.outcome = "registered";
+  return c.json({
+    connectionId,
+    zone,
+    expiresAt: new Date(registered.expiresAt).toISOString(),
+    ...(registered.warnings.length > 0 ? { warnings: registered.warnings } : {}),
+  });
+}

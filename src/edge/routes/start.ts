@@ -1,0 +1,30 @@
+import type { Context } from "hono";
+import { enforceRateLimit } from "../../core/rate-limit";
+import { linkSigningKey, startFromLink } from "../../core/start-link";
+import { AppFailure } from "../../failures/failure";
+import { peakaAdapter } from "../../platforms/peaka/adapter";
+import type { AppEnv } from "../context";
+import { rawQuery } from "../query";
+import { redirect } from "../respond";
+
+/**
+ * `GET /oauth2/start`: a signed "Connect" link. Verified (signature, expiry,
+ * once only), then the connection is created and the browser goes on to the
+ * consent screen with a 303.
+ */
+export async function start(c: Context<AppEnv>): Promise<Response> {
+  const deps = c.get("deps");
+  deps.log.route = "start";
+  deps.log.mode = deps.config.mode;
+  // Hono routes HEAD to GET handlers; a HEAD (a link prefetcher, a monitor)
+  // must never spend the link or create a connection.
+  if (c.req.method === "HEAD") throw new AppFailure("method_not_allowed", { headers: { Allow: "GET" } });
+  linkSigningKey(deps);
+  await enforceRateLimit(
+    c.env.START_RATE_LIMITER,
+    "START_RATE_LIMITER",
+    c.req.header("cf-connecting-ip") ?? "unknown",
+    deps.log,
+  );
+  return redirect(await startFromLink(deps, peakaAdapter, rawQuery(c.req.url)));
+}

@@ -1,0 +1,73 @@
+import { PlatformError } from "../../core/platform";
+
+/**
+ * One class per way a call to Peaka can fail; each knows its wire code.
+ * Messages never quote the request, the response body or the key.
+ */
+export type PeakaFailureKind = "timeout" | "network" | "status" | "malformed";
+
+export abstract class PeakaError extends PlatformError {
+  abstract readonly kind: PeakaFailureKind;
+  get code(): "peaka_unavailable" | "peaka_rejected" {
+    return failureCodeFor(this);
+  }
+  get platformStatus(): number | undefined {
+    return this instanceof PeakaStatusError ? this.status : undefined;
+  }
+}
+
+/** No answer within PEAKA_TIMEOUT_MS. */
+export class PeakaTimeoutError extends PeakaError {
+  override readonly name = "PeakaTimeoutError";
+  readonly kind = "timeout";
+  constructor(timeoutMs: number) {
+    super(`Peaka did not answer within ${timeoutMs} ms`);
+  }
+}
+
+/** The connection failed (DNS, reset, TLS). */
+export class PeakaNetworkError extends PeakaError {
+  override readonly name = "PeakaNetworkError";
+  readonly kind = "network";
+  constructor(cause: unknown) {
+    super("Peaka could not be reached", { cause });
+  }
+}
+
+/** Peaka answered with a status other than 2xx (redirects included: they are not followed). */
+export class PeakaStatusError extends PeakaError {
+  override readonly name = "PeakaStatusError";
+  readonly kind = "status";
+  readonly status: number;
+  constructor(status: number) {
+    super(`Peaka answered ${status}`);
+    this.status = status;
+  }
+}
+
+/** A 2xx whose body is not the JSON shape the API documents. */
+export class PeakaMalformedResponseError extends PeakaError {
+  override readonly name = "PeakaMalformedResponseError";
+  readonly kind = "malformed";
+  constructor() {
+    super("Peaka's answer did not have the expected shape");
+  }
+}
+
+/**
+ * Transient failures (the user may simply retry) versus answers Peaka gave
+ * and will give again.
+ */
+export function failureCodeFor(error: PeakaError): "peaka_unavailable" | "peaka_rejected" {
+  switch (error.kind) {
+    case "timeout":
+    case "network":
+      return "peaka_unavailable";
+    case "status":
+      return error instanceof PeakaStatusError && (error.status >= 500 || error.status === 429)
+        ? "peaka_unavailable"
+        : "peaka_rejected";
+    case "malformed":
+      return "peaka_rejected";
+  }
+}

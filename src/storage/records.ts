@@ -1,0 +1,62 @@
+import * as z from "zod/mini";
+import { ZONES } from "../config/types";
+import { FAILURE_CODES } from "../failures/codes";
+
+// Values are JSON with a version field so a later release can read (or skip)
+// records written by an earlier one during a rolling deploy. `expiresAt`
+// (epoch ms) repeats the KV TTL so a record is refused the moment it expires,
+// even where KV's own expiry lags.
+
+const connectionId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/));
+const zone = z.enum(ZONES);
+const base = { v: z.literal(1), expiresAt: z.number() };
+
+/** `conn:<connectionId>`: where the user started. Written by start, read and deleted by complete/exchange. */
+export const ConnectionRecord = z.object({
+  ...base,
+  returnUrl: z.string(),
+  zone,
+  mode: z.enum(["relay", "exchange"]),
+  createdAt: z.number(),
+});
+export type ConnectionRecord = z.infer<typeof ConnectionRecord>;
+
+/**
+ * `state:<sha256(state)>`: the connection a provider's `state` belongs to.
+ * Carries the return URL and zone too, so the callback resolves the user's
+ * way back with one read.
+ */
+export const StateRecord = z.object({
+  ...base,
+  connectionId,
+  returnUrl: z.string(),
+  zone,
+});
+export type StateRecord = z.infer<typeof StateRecord>;
+
+/**
+ * A failure code as stored. A record written by a newer release may carry a
+ * code this one does not know (a rolling deploy that adds one): it reads as
+ * `peaka_rejected`, a defined failure, instead of an unknown string.
+ */
+const storedFailure = z.catch(z.enum(FAILURE_CODES), "peaka_rejected");
+
+/** `code:<sha256(code)>`: the outcome of an exchange, replayed for a repeated callback. */
+export const OutcomeRecord = z.object({
+  ...base,
+  status: z.enum(["success", "fail"]),
+  connectionId: z.optional(connectionId),
+  returnUrl: z.optional(z.string()),
+  error: z.optional(storedFailure),
+});
+export type OutcomeRecord = z.infer<typeof OutcomeRecord>;
+
+/**
+ * `nonce:<sha256(nonce)>`: a signed start link that has been used, kept until
+ * the link expires so the same link cannot start a second connection.
+ */
+export const NonceRecord = z.object({
+  ...base,
+  usedAt: z.number(),
+});
+export type NonceRecord = z.infer<typeof NonceRecord>;
