@@ -5,7 +5,6 @@ import { Store } from "../src/storage/store";
 import {
   ADMIN_TOKEN,
   apiInit,
-  awayFromWindowEdge,
   consentUrl,
   dumpKv,
   freshToken,
@@ -16,9 +15,10 @@ import {
   rateLimitOf,
   sha256,
 } from "./fixtures/start";
+import { countingLimiter } from "./helpers/limiter";
 import { captureLogs } from "./helpers/logs";
 import { API_KEY, connectionJson, EU_API, mockExchange, peaka, US_API } from "./helpers/peaka";
-import { BROWSER, call, type Overrides } from "./helpers/worker";
+import { BROWSER, call, callWorker, type Overrides, timingOutWorker } from "./helpers/worker";
 
 const logs = captureLogs();
 const store = new Store(env.CONNECTIONS, 3600);
@@ -450,16 +450,20 @@ describe("POST /api/v1/connections: refused requests", () => {
     expect(await json(res)).toMatchObject({ error, requestId: expect.any(String) });
   });
 
-  it("a Peaka timeout: 503 peaka_unavailable", async () => {
+  it("a Peaka timeout: 503 peaka_unavailable, with PEAKA_TIMEOUT_MS as the deadline", async () => {
+    const { worker, asked, expire } = timingOutWorker();
     peaka.use(
       http.post(`${US_API}/connections/proj_test`, async () => {
-        await delay(1_000);
+        expire();
+        await delay("infinite");
         return HttpResponse.json({ id: "late" });
       }),
     );
-    const res = await api().post(create());
+    const token = freshToken();
+    const res = await callWorker(worker, CONNECTIONS, apiInit("POST", create(), token), { ADMIN_TOKEN: token });
     expect(res.status).toBe(503);
     expect((await json(res)).error).toBe("peaka_unavailable");
+    expect(asked).toEqual([200]);
   });
 
   it("a malformed answer from Peaka: 502 peaka_rejected", async () => {
@@ -615,15 +619,33 @@ describe("PUT /api/v1/connections/{connectionId}/return", () => {
 describe("the API's rate limit", () => {
   it("429 with Retry-After once one token passes the limit; another token goes on", async () => {
     const { limit, period } = await rateLimitOf("API_RATE_LIMITER");
-    await awayFromWindowEdge(period);
-    const a = api();
+    const limiter = countingLimiter(limit);
+    const a = api({ API_RATE_LIMITER: limiter });
     // Invalid bodies are counted too: the limit runs right after authentication.
     for (let i = 0; i < limit; i++) expect((await a.post("{}")).status).toBe(400);
     const limited = await a.post("{}");
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe(String(period));
     expect((await json(limited)).error).toBe("rate_limited");
-    expect((await api().post("{}")).status).toBe(400);
+    expect(
+      logs
+        .json()
+        .filter((l) => l.msg === "request")
+        .at(-1),
+    ).toMatchObject({ rateLimit: "exceeded" });
+    // Counted by the token's SHA-256, never by the token itself.
+    expect(new Set(limiter.keys)).toEqual(new Set([await sha256(a.token)]));
+    expect((await api({ API_RATE_LIMITER: limiter }).post("{}")).status).toBe(400);
+  });
+
+  it("an unauthenticated request is refused before it is counted", async () => {
+    const limiter = countingLimiter(1);
+    const res = await call(CONNECTIONS, apiInit("POST", {}, "wrong-token-".repeat(4)), {
+      ADMIN_TOKEN: freshToken(),
+      API_RATE_LIMITER: limiter,
+    });
+    expect(res.status).toBe(401);
+    expect(limiter.keys).toEqual([]);
   });
 
   it("goes through, and says so in the log, without the binding", async () => {

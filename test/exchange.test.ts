@@ -1,10 +1,11 @@
 import { env } from "cloudflare:test";
 import { delay, HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../src/security/hash";
 import { Store } from "../src/storage/store";
 import { captureLogs } from "./helpers/logs";
 import { API_KEY, connectionJson, EU_API, mockExchange, peaka, US_API } from "./helpers/peaka";
-import { BROWSER, call } from "./helpers/worker";
+import { BROWSER, call, callWorker, timingOutWorker } from "./helpers/worker";
 
 const HOST = "https://connect.example.com";
 const EXCHANGE = { CALLBACK_MODE: "exchange" };
@@ -119,6 +120,47 @@ describe("exchange (guide 2.b.3, own callback)", () => {
     expect(seen[0]?.headers.authorization).toBe("Bearer eu-key-77");
   });
 
+  describe("a replayed outcome stored by another release", () => {
+    async function replayStored(error: string, withReturn: boolean) {
+      const code = unique("code");
+      const id = unique("conn");
+      // Written as a newer release would: a failure code this one does not know.
+      await env.CONNECTIONS.put(
+        `code:${await sha256Hex(code)}`,
+        JSON.stringify({
+          v: 1,
+          status: "fail",
+          connectionId: id,
+          ...(withReturn ? { returnUrl: "https://app.example.com/settings" } : {}),
+          error,
+          expiresAt: Date.now() + 60_000,
+        }),
+      );
+      const seen = mockExchange(() => connectionJson(id));
+      const res = await call(`${HOST}/oauth2/mycallback?code=${code}`, { headers: BROWSER }, EXCHANGE);
+      expect(seen).toHaveLength(0);
+      return { res, id };
+    }
+
+    it("maps an unknown failure code to peaka_rejected on the way back", async () => {
+      const { res, id } = await replayStored("some_code_added_later", true);
+      expect(res.status).toBe(303);
+      expect(Object.fromEntries(location(res).searchParams)).toEqual({
+        connectionId: id,
+        status: "fail",
+        error: "peaka_rejected",
+      });
+    });
+
+    it("maps an unknown failure code to a defined error page, not a 500", async () => {
+      const { res, id } = await replayStored("some_code_added_later", false);
+      expect(res.status).toBe(502);
+      const page = await res.text();
+      expect(page).toContain("peaka_rejected");
+      expect(page).toContain(id);
+    });
+  });
+
   describe("user denied", () => {
     it("sends the user back with the provider's error without calling Peaka", async () => {
       const id = unique("conn");
@@ -170,14 +212,6 @@ describe("exchange (guide 2.b.3, own callback)", () => {
 
   describe("when Peaka fails", () => {
     const failures: [string, () => Response | Promise<Response>, string][] = [
-      [
-        "times out",
-        async () => {
-          await delay(1000);
-          return connectionJson("late");
-        },
-        "peaka_unavailable",
-      ],
       ["answers 401", () => new HttpResponse("no", { status: 401 }), "peaka_rejected"],
       ["answers 500", () => new HttpResponse("boom", { status: 500 }), "peaka_unavailable"],
       [
@@ -209,6 +243,35 @@ describe("exchange (guide 2.b.3, own callback)", () => {
       const line = logs.json().find((l) => l.msg === "request");
       expect(line?.error).toBe(error);
       expect(String(line?.cause)).toMatch(/^Peaka/);
+      // The level follows the outcome: a Peaka failure is an error even though the user got a 303.
+      expect(line?.level).toBe("error");
+    });
+
+    it("times out: user goes back with peaka_unavailable; PEAKA_TIMEOUT_MS is the deadline", async () => {
+      const id = unique("conn");
+      const state = unique("state");
+      const code = unique("code");
+      await started(id, state);
+      const { worker, asked, expire } = timingOutWorker();
+      mockExchange(async () => {
+        expire();
+        await delay("infinite");
+        return connectionJson("late");
+      });
+      const res = await callWorker(worker, `${HOST}/oauth2/mycallback?code=${code}&state=${state}`, {}, EXCHANGE);
+      expect(res.status).toBe(303);
+      expect(Object.fromEntries(location(res).searchParams)).toEqual({
+        tab: "data",
+        connectionId: id,
+        status: "fail",
+        error: "peaka_unavailable",
+      });
+      expect(logs.json().find((l) => l.msg === "request")).toMatchObject({
+        level: "error",
+        error: "peaka_unavailable",
+        cause: "PeakaTimeoutError",
+      });
+      expect(asked).toEqual([200]);
     });
 
     it("shows the error page when the connection cannot be resolved", async () => {

@@ -2,7 +2,9 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import pkg from "../package.json";
 import { withParams } from "../src/core/way-back";
+import { renderErrorPage } from "../src/edge/error-page";
 import { rawQuery } from "../src/edge/query";
+import { FAILURES, type FailureCode } from "../src/failures/codes";
 import { parseCompletion } from "../src/platforms/peaka/callbacks";
 import { Store } from "../src/storage/store";
 import { VERSION } from "../src/version";
@@ -54,11 +56,36 @@ describe("headers on every response", () => {
     expect(page).toContain("not_found");
   });
 
-  it("escapes what it echoes", async () => {
+  it("escapes every field it echoes", () => {
+    // The routes only ever pass validated values here, so the escaper is
+    // reached directly, with markup in each field the page shows.
+    const markup = `<script>alert("x")</script>&'`;
+    const escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;";
+    const fields = { requestId: markup, connectionId: markup, detail: markup, code: markup as FailureCode };
+    for (const field of Object.keys(fields) as (keyof typeof fields)[]) {
+      const input = { code: "not_found" as FailureCode, requestId: "rid", [field]: markup };
+      const page = field === "code" ? renderPageWithCode(markup) : renderErrorPage(input);
+      expect(page, field).not.toContain("<script>");
+      expect(page, field).toContain(escaped);
+    }
+  });
+
+  it("escapes what a route echoes", async () => {
     const res = await call(`${HOST}/oauth2/complete?connectionId=%3Cscript%3E`, { headers: BROWSER });
     expect(await res.text()).not.toContain("<script>");
   });
 });
+
+/** The page for a code the table does not know: the title and the code row still go through the escaper. */
+function renderPageWithCode(code: string): string {
+  const failures = FAILURES as Record<string, { status: number; message: string }>;
+  failures[code] = { status: 500, message: code };
+  try {
+    return renderErrorPage({ code: code as FailureCode, requestId: "rid" });
+  } finally {
+    delete failures[code];
+  }
+}
 
 describe("/healthz", () => {
   it("reports version, mode and zones without secrets", async () => {
@@ -83,6 +110,33 @@ describe("/healthz", () => {
     const body = (await res.json()) as { start: unknown };
     expect(body.start).toEqual({ api: true, links: false });
     expect(JSON.stringify(body)).not.toContain("a".repeat(40));
+  });
+
+  it.each<[string, Record<string, string>, string[]]>([
+    ["no project id", { PEAKA_PROJECT_ID: "" }, ["PEAKA_US_PROJECT_ID (or PEAKA_PROJECT_ID)"]],
+    ["no API key", { PEAKA_API_KEY: "" }, ["PEAKA_US_API_KEY (or PEAKA_API_KEY)"]],
+    [
+      "a host mapped to a zone that cannot relay",
+      { ZONE_BY_HOST: "connect.eu.example.com=eu" },
+      ["PEAKA_EU_CALLBACK_URL"],
+    ],
+    ["an invalid admin token", { ADMIN_TOKEN: "short" }, ["ADMIN_TOKEN"]],
+  ])("reports degraded with %s, naming the variable and not its value", async (_name, overrides, variables) => {
+    const res = await call(`${HOST}/healthz`, {}, overrides);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { ok: boolean; status: string; problems: { variable: string }[] };
+    expect(body.ok).toBe(false);
+    expect(body.status).toBe("degraded");
+    expect(body.problems.map((p) => p.variable)).toEqual(variables);
+    const text = JSON.stringify(body);
+    for (const value of ["test-partner-key", "proj_test", "short"]) expect(text).not.toContain(value);
+  });
+
+  it("is not degraded by a zone nothing routes to", async () => {
+    // The EU zone has no callback here, but no host maps to it and it is not the default.
+    const body = (await (await call(`${HOST}/healthz`)).json()) as { zones: { eu: { relay: boolean } }; ok: boolean };
+    expect(body.zones.eu.relay).toBe(false);
+    expect(body.ok).toBe(true);
   });
 
   it("keeps VERSION equal to package.json", () => {

@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import { signPayload } from "../src/security/start-link";
 import { Store } from "../src/storage/store";
 import {
-  awayFromWindowEdge,
   browserGet,
   consentUrl,
   dumpKv,
@@ -18,9 +17,10 @@ import {
   START_ENV,
   sha256,
 } from "./fixtures/start";
+import { countingLimiter } from "./helpers/limiter";
 import { captureLogs } from "./helpers/logs";
 import { API_KEY, EU_API, peaka, US_API } from "./helpers/peaka";
-import { call } from "./helpers/worker";
+import { call, callWorker, timingOutWorker } from "./helpers/worker";
 
 const logs = captureLogs();
 const store = new Store(env.CONNECTIONS, 3600);
@@ -318,14 +318,18 @@ describe("GET /oauth2/start: Peaka failures", () => {
   });
 
   it("a Peaka timeout sends the user back with peaka_unavailable", async () => {
+    const { worker, asked, expire } = timingOutWorker();
     peaka.use(
       http.post(`${US_API}/connections/proj_test`, async () => {
-        await delay(1_000);
+        expire();
+        await delay("infinite");
         return HttpResponse.json({ id: "late" });
       }),
     );
-    const res = await get(await link());
+    const url = await link();
+    const res = await callWorker(worker, url, browserGet(url, ip()), START_ENV);
     expect(res.headers.get("location")).toBe(`${RETURN_URL}&status=fail&error=peaka_unavailable`);
+    expect(asked).toEqual([200]);
   });
 
   it.each([
@@ -365,18 +369,21 @@ describe("GET /oauth2/start: storage failure", () => {
 describe("GET /oauth2/start: rate limit", () => {
   it("answers 429 with Retry-After once one client IP passes the limit; other IPs go on", async () => {
     const { limit, period } = await rateLimitOf("START_RATE_LIMITER");
-    await awayFromWindowEdge(period);
+    const limiter = countingLimiter(limit);
+    const limitedEnv = { ...START_ENV, START_RATE_LIMITER: limiter };
     const client = ip();
     // Invalid links are counted too: the limit runs before any other work.
     const junk = `${HOST}/oauth2/start?type=x`;
     for (let i = 0; i < limit; i++) {
-      expect((await get(junk, START_ENV, client)).status).toBe(403);
+      expect((await get(junk, limitedEnv, client)).status).toBe(403);
     }
-    const limited = await get(junk, START_ENV, client);
+    const limited = await get(junk, limitedEnv, client);
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe(String(period));
     expect(await limited.text()).toContain("rate_limited");
-    expect((await get(junk, START_ENV, ip())).status).toBe(403);
+    // Counted by the client IP (CF-Connecting-IP).
+    expect(new Set(limiter.keys)).toEqual(new Set([client]));
+    expect((await get(junk, limitedEnv, ip())).status).toBe(403);
   });
 
   it("goes through, and says so in the log, when the binding is missing", async () => {

@@ -5,11 +5,11 @@ import { FAILURES } from "../../src/failures/codes";
 import { Store } from "../../src/storage/store";
 import { ADMIN_TOKEN, LINK_KEY, link, RETURN_URL } from "../fixtures/start";
 import { API_KEY, PROJECT_ID, peaka, US_API } from "../helpers/peaka";
-import { API_CLIENT, BROWSER } from "../helpers/worker";
+import { API_CLIENT, BROWSER, timingOutWorker } from "../helpers/worker";
 import { type Expected, judge, judgeLog, STACK_TRACE } from "./support/outcome";
 import { secret, watchSecrets } from "./support/secrets";
 import { tallyFor } from "./support/tally";
-import { workerWith } from "./support/worker";
+import { type Handler, workerWith } from "./support/worker";
 
 /**
  * Every way a call to Peaka can fail, at every place the worker calls it:
@@ -34,6 +34,8 @@ interface Fault {
   /** The Peaka client's error class, which the log line names. */
   readonly cause: string;
   readonly peakaStatus?: number;
+  /** The worker to send through; the timeout fault uses one whose deadlines have already passed. */
+  readonly handler?: Handler;
 }
 
 const status = (code: number, failure: Code): Fault => ({
@@ -44,10 +46,15 @@ const status = (code: number, failure: Code): Fault => ({
   peakaStatus: code,
 });
 
+// Its deadlines pass when Peaka has the call: a timeout without waiting for one.
+const timeout = timingOutWorker();
+
 const FAULTS: readonly Fault[] = [
   {
     name: "timeout before answering",
+    handler: timeout.worker,
     answer: async () => {
+      timeout.expire();
       await delay("infinite");
       return HttpResponse.json({});
     },
@@ -143,7 +150,7 @@ const SITES: readonly Site[] = [
       const connectionId = `conn_${crypto.randomUUID().slice(0, 12)}`;
       secrets.push(code, state);
       await store.putState(state, { connectionId, returnUrl: RETURN_URL, zone: "us" });
-      const send = workerWith({ CALLBACK_MODE: "exchange", PEAKA_TIMEOUT_MS: String(TIMEOUT_MS) });
+      const send = workerWith({ CALLBACK_MODE: "exchange", PEAKA_TIMEOUT_MS: String(TIMEOUT_MS) }, fault.handler);
       const res = await send(`${HOST}/oauth2/mycallback?${new URLSearchParams({ code, state })}`, { headers: BROWSER });
       const expected: Expected = {
         kind: "return",
@@ -162,7 +169,7 @@ const SITES: readonly Site[] = [
       const code = secret("code");
       const state = secret("state");
       secrets.push(code, state);
-      const send = workerWith({ CALLBACK_MODE: "exchange", PEAKA_TIMEOUT_MS: String(TIMEOUT_MS) });
+      const send = workerWith({ CALLBACK_MODE: "exchange", PEAKA_TIMEOUT_MS: String(TIMEOUT_MS) }, fault.handler);
       const res = await send(`${HOST}/oauth2/mycallback?${new URLSearchParams({ code, state })}`, { headers: BROWSER });
       return {
         res,
@@ -179,7 +186,10 @@ const SITES: readonly Site[] = [
       const state = secret("state");
       secrets.push(code, state);
       const errorUrl = "https://app.example.com/oauth-error";
-      const send = workerWith({ CALLBACK_MODE: "exchange", PEAKA_TIMEOUT_MS: String(TIMEOUT_MS), ERROR_URL: errorUrl });
+      const send = workerWith(
+        { CALLBACK_MODE: "exchange", PEAKA_TIMEOUT_MS: String(TIMEOUT_MS), ERROR_URL: errorUrl },
+        fault.handler,
+      );
       const res = await send(`${HOST}/oauth2/mycallback?${new URLSearchParams({ code, state })}`, { headers: BROWSER });
       return { res, expected: { kind: "error_url", errorUrl, code: fault.code }, route: "exchange" };
     },
@@ -188,7 +198,7 @@ const SITES: readonly Site[] = [
     name: "create connection from a signed start link",
     path: `connections/${PROJECT_ID}`,
     async run(fault) {
-      const send = workerWith({ LINK_SIGNING_KEY: LINK_KEY, PEAKA_TIMEOUT_MS: String(TIMEOUT_MS) });
+      const send = workerWith({ LINK_SIGNING_KEY: LINK_KEY, PEAKA_TIMEOUT_MS: String(TIMEOUT_MS) }, fault.handler);
       const res = await send(await link(), { headers: { ...BROWSER, "cf-connecting-ip": clientIp() } });
       // No connection exists, but the signed return URL is known: the user goes back with the failure.
       return {
@@ -205,7 +215,7 @@ const SITES: readonly Site[] = [
       const token = `${ADMIN_TOKEN}-${crypto.randomUUID()}`;
       const clientSecret = secret("client-secret");
       secrets.push(token, clientSecret);
-      const send = workerWith({ ADMIN_TOKEN: token, PEAKA_TIMEOUT_MS: String(TIMEOUT_MS) });
+      const send = workerWith({ ADMIN_TOKEN: token, PEAKA_TIMEOUT_MS: String(TIMEOUT_MS) }, fault.handler);
       const res = await send(`${HOST}/api/v1/connections`, {
         method: "POST",
         headers: { ...API_CLIENT, authorization: `Bearer ${token}`, "content-type": "application/json" },

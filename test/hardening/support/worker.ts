@@ -9,12 +9,14 @@ export type Send = (url: string, init?: RequestInit) => Promise<Response>;
  * lets the worker keep its parsed config and router between requests, as it
  * does in production, which keeps ten-thousand-run properties fast.
  */
-export function workerWith(overrides: Overrides = {}): Send {
+export type Handler = Required<Pick<ExportedHandler<Env>, "fetch">>;
+
+export function workerWith(overrides: Overrides = {}, handler: Handler = worker): Send {
   const target: Env = { ...env, ...overrides };
   return async (url, init) => {
     const request = new Request(url, { redirect: "manual", ...init });
     const ctx = createExecutionContext();
-    const response = await worker.fetch(request as Request<unknown, IncomingRequestCfProperties>, target, ctx);
+    const response = await handler.fetch(request as Request<unknown, IncomingRequestCfProperties>, target, ctx);
     await waitOnExecutionContext(ctx);
     return response;
   };
