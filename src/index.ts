@@ -1,16 +1,15 @@
-import type { Hono } from "hono/tiny";
 import { systemClock } from "./clock";
 import type { Env } from "./config/env";
 import { parseConfig } from "./config/load";
 import type { Config } from "./config/types";
 import { buildApp } from "./edge/app";
-import type { AppEnv, Runtime } from "./edge/context";
+import type { Runtime } from "./edge/context";
 import { relayFastPath } from "./edge/routes/relay-fast";
 
 export type { Env } from "./config/env";
 
 interface Entry {
-  readonly app: Hono<AppEnv>;
+  readonly app: ReturnType<typeof buildApp>;
   /** Absent when the configuration is invalid: every request then goes to the app, which reports it. */
   readonly config?: Config;
 }

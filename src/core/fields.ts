@@ -7,7 +7,7 @@ import { ZONES } from "../config/types";
 
 export const connectionType = z
   .string({ error: "must be a string" })
-  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be a Peaka connection type such as google_analytics"));
+  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "must be a connection type such as google_analytics"));
 
 export const connectionName = z
   .string({ error: "must be a string" })
@@ -22,7 +22,7 @@ const CREDENTIAL_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const MAX_CREDENTIAL_ENTRIES = 32;
 
 /**
- * A provider credential: string values only, passed to Peaka and nowhere
+ * A provider credential: string values only, passed to the platform and nowhere
  * else (never logged, stored or echoed).
  */
 export const credential = z

@@ -63,7 +63,6 @@ export type FailureCode = keyof typeof FAILURES;
 
 export type LogLevel = "info" | "warn" | "error";
 
-
 export function isFailureCode(value: unknown): value is FailureCode {
   return typeof value === "string" && Object.hasOwn(FAILURES, value);
 }
