@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Store } from "../src/storage/store";
-import { buildBundle } from "./lib/build";
+import { buildBundle, buildBundleAt } from "./lib/build";
 import { kvOverHttp } from "./lib/kv-adapters";
 import { findNginx, startNginx } from "./lib/nginx";
 import { type RunningServer, startNodeServer } from "./lib/node-server";
@@ -117,6 +117,9 @@ async function main(): Promise<void> {
     const machineBefore = await machineInfo();
     progress("building the production bundle (wrangler deploy --dry-run)");
     const bundle = await buildBundle(join(tmp, "bundle"));
+    const against = argValue("--against");
+    if (against) progress(`building the bundle of ${against} for comparison`);
+    const baseline = against ? await buildBundleAt(against, join(tmp, "against")) : undefined;
 
     progress("starting servers");
     const upstream = track(
@@ -129,8 +132,13 @@ async function main(): Promise<void> {
     );
     const nginxBinary = findNginx();
     const nginx = nginxBinary ? track(await startNginx(nginxBinary, PEAKA_CALLBACK, CALLBACK_PATH)) : undefined;
+    const baselineName = `worker @ ${against}`;
+    const baselineWorker = baseline
+      ? track(await startWorker({ bundleDir: baseline.dir, vars: relayVars() }))
+      : undefined;
     const relayServers = [
       { name: "worker", server: worker },
+      ...(baselineWorker ? [{ name: baselineName, server: baselineWorker }] : []),
       { name: "bare worker", server: bare },
       { name: "Express", server: express },
       ...(nginx ? [{ name: "nginx", server: nginx }] : []),
@@ -150,7 +158,9 @@ async function main(): Promise<void> {
       onRun: (name, round, r) =>
         progress(`  round ${round} ${name}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms`),
     });
-    for (const server of [bare, express, ...(nginx ? [nginx] : [])]) await server.stop();
+    for (const server of [bare, express, ...(nginx ? [nginx] : []), ...(baselineWorker ? [baselineWorker] : [])]) {
+      await server.stop();
+    }
 
     progress("exchange: worker against the delayed upstream, and the upstream alone");
     const exchangeWorker = track(await startWorker({ bundleDir: bundle.dir, vars: exchangeVars(upstream.url) }));
@@ -249,6 +259,7 @@ async function main(): Promise<void> {
       command: settings.smoke ? "npm run bench:smoke" : "npm run bench",
       elapsedSeconds: (Date.now() - started) / 1000,
       bundle,
+      ...(baseline && against ? { baseline: { name: baselineName, bundle: baseline } } : {}),
       relay,
       nginxNote: nginx ? undefined : "nginx is not on PATH: its column is skipped (apt-get install nginx-light).",
       exchange,

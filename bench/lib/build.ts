@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, symlinkSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,12 +24,15 @@ function wranglerBin(): string {
   return require.resolve("wrangler/bin/wrangler.js");
 }
 
-/** The production bundle exactly as `wrangler deploy` would upload it (wrangler.toml: minify = true). */
-export async function buildBundle(outDir: string): Promise<Bundle> {
+/**
+ * The production bundle exactly as `wrangler deploy` would upload it
+ * (wrangler.toml: minify = true), from this checkout or another (`cwd`).
+ */
+export async function buildBundle(outDir: string, cwd = ROOT): Promise<Bundle> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [wranglerBin(), "deploy", "--dry-run", "--outdir", outDir],
-    { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" }, maxBuffer: 16 << 20 },
+    { cwd, env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" }, maxBuffer: 16 << 20 },
   );
   const modules = readdirSync(outDir).filter((name) => /\.m?js$/.test(name));
   const bytes = Buffer.concat(modules.map((name) => readFileSync(join(outDir, name))));
@@ -40,4 +43,21 @@ export async function buildBundle(outDir: string): Promise<Bundle> {
     wranglerSize: /Total Upload:\s*(.+)/.exec(stdout)?.[1]?.trim(),
     wranglerStartup: /Startup Time:\s*(.+)/i.exec(stdout)?.[1]?.trim(),
   };
+}
+
+/**
+ * The bundle of another commit (`npm run bench -- --against REF`), built from
+ * a temporary git worktree that borrows this checkout's node_modules, so a
+ * change's cost is measured against its base in the same interleaved run.
+ */
+export async function buildBundleAt(ref: string, scratch: string): Promise<Bundle> {
+  const run = promisify(execFile);
+  const tree = join(scratch, "tree");
+  await run("git", ["worktree", "add", "--detach", tree, ref], { cwd: ROOT });
+  try {
+    symlinkSync(join(ROOT, "node_modules"), join(tree, "node_modules"), "dir");
+    return await buildBundle(join(scratch, "bundle"), tree);
+  } finally {
+    await run("git", ["worktree", "remove", "--force", tree], { cwd: ROOT });
+  }
 }

@@ -20,6 +20,8 @@ export interface ReportInput {
   elapsedSeconds: number;
   bundle: Bundle;
   relay: Map<string, LoadResult[]>;
+  /** `--against REF`: that commit's bundle, run in the same rounds as "worker". */
+  baseline?: { name: string; bundle: Bundle };
   nginxNote?: string | undefined;
   exchange: Map<string, LoadResult[]>;
   /** The probe worker's runs "with" and "without" one KV read. */
@@ -231,8 +233,21 @@ export function renderReport(input: ReportInput): string {
     nginx
       ? `| worker / nginx | ${fixed(vsNginx, 2)}× | ${fixed(medianRatio(nginx, worker, cpuPerRequest), 2)}× |`
       : "| worker / nginx | skipped | skipped |",
+    ...(input.baseline
+      ? [
+          `| worker / ${input.baseline.name} | ${fixed(medianRatio(worker, relay.get(input.baseline.name) ?? [], rps), 2)}× | ${fixed(
+            medianRatio(relay.get(input.baseline.name) ?? [], worker, cpuPerRequest),
+            2,
+          )}× |`,
+        ]
+      : []),
     "",
     "By CPU the ratio is the other server's CPU per request over the worker's: above 1 means the worker is cheaper.",
+    ...(input.baseline
+      ? [
+          `The ${input.baseline.name} row is that commit's bundle (${gzipKib(input.baseline.bundle)} KiB gzip), run in the same interleaved rounds (\`npm run bench -- --against REF\`).`,
+        ]
+      : []),
     "",
   );
 
