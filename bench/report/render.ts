@@ -354,7 +354,7 @@ export function renderReport(input: ReportInput): string {
     }), ${us(relayNs)} for the worker (its own work: ${us(relayNs - Math.max(floorNs, bareNs))}). What the worker does per relay beyond the 307:`,
     "",
     "- a request id (`crypto.randomUUID`) and a start time;",
-    "- the parsed configuration (once per isolate, then a WeakMap lookup) and the relay fast path's checks (method, path, mode, one relay zone), which answer the common relay without Hono's router and per-request context (src/routes/relay-fast.ts; every other request goes through the router);",
+    "- the parsed configuration (once per isolate, then a WeakMap lookup) and the relay fast path's checks (method, path, mode, one relay zone), which answer the common relay without Hono's router and per-request context (src/edge/routes/relay-fast.ts; every other request goes through the router);",
     "- the duplicate check on `code`, `state` and `iss` (parsing the query with URLSearchParams), and the zone choice (no KV read with one zone);",
     "- four security headers and `X-Request-Id` on the response;",
     "- one JSON log line (`console.log`), which on Cloudflare goes to Workers Logs / Logpush.",
