@@ -14,6 +14,13 @@ export default defineConfig({
           PEAKA_API_KEY: "test-partner-key-5f2c9a",
           RETURN_ORIGINS: "https://app.example.com,http://localhost:3000",
           PEAKA_TIMEOUT_MS: "200",
+          // The pool loads .dev.vars as `wrangler dev` does, and CI keeps one
+          // copied from .dev.vars.example. Empty means unset to the worker, so
+          // the baseline has no secret a test did not pass to call() itself.
+          PEAKA_US_API_KEY: "",
+          PEAKA_EU_API_KEY: "",
+          ADMIN_TOKEN: "",
+          LINK_SIGNING_KEY: "",
         },
       },
     }),

@@ -8,9 +8,13 @@
 //                    edge start routes (users return via DEFAULT_RETURN_URL).
 
 import { join } from "node:path";
+import { devEntrySecrets } from "./lib/dev-vars.mjs";
 import { DEV_PORTS, ROOT, startStack } from "./lib/stack.mjs";
 
 const direct = process.argv.includes("--direct");
+// Known values rather than random ones, so the README's curl and sign-link
+// commands work against this stack as written.
+const entry = devEntrySecrets(join(ROOT, ".dev.vars"));
 
 // wrangler's start-up table lists every binding; the demo's URLs below say more.
 const WRANGLER_BANNER = /^(env\.|Binding\s|Your Worker has access|Using secrets defined|\s*⛅️|─+$)/;
@@ -23,6 +27,7 @@ try {
     // Under .wrangler/ (git-ignored): local KV survives restarts like plain `wrangler dev`.
     stateDir: join(ROOT, ".wrangler/peaka-dev"),
     start: direct ? "direct" : "edge",
+    entrySecrets: { adminToken: entry.ADMIN_TOKEN.value, linkSigningKey: entry.LINK_SIGNING_KEY.value },
     onWorkerOutput: (mode, line) => {
       if (line.trim() !== "" && !WRANGLER_BANNER.test(line)) console.log(`[edge-${mode}] ${line}`);
     },
@@ -35,13 +40,32 @@ try {
   process.exit(1);
 }
 
+/** Only the published dev-only values are ever shown; one from .dev.vars may be real. */
+function shown(name) {
+  const { value, source } = entry[name];
+  return source === "dev-only" ? `${name}=${value}   (dev-only value)` : `${name} from .dev.vars (value not shown)`;
+}
+
+// sign-link prefers the shell's LINK_SIGNING_KEY; its links would not verify here.
+const shellKey = process.env.LINK_SIGNING_KEY;
+const shellKeyNote =
+  shellKey && shellKey !== entry.LINK_SIGNING_KEY.value
+    ? "\n  Note: LINK_SIGNING_KEY in this shell differs, and `npm run sign-link` prefers it: its links will not verify here."
+    : "";
+
 const { urls } = stack;
 console.log(`
   Demo app (start here):  ${urls.app}/
-  Edge worker, relay:     ${urls.relay}   (CALLBACK_MODE=relay, options 2.a, 2.b.1, 2.b.2)
-  Edge worker, exchange:  ${urls.exchange}   (CALLBACK_MODE=exchange, option 2.b.3)
+  Edge worker, relay:     ${urls.relay}   (CALLBACK_MODE=relay, options 1, 2.a, 2.b.1, 2.b.2)
+  Edge worker, exchange:  ${urls.exchange}   (CALLBACK_MODE=exchange, options 1, 2.b.3)
   Peaka stand-in:         ${urls.us} (US), ${urls.eu} (EU)
   Connections start ${stack.startedVia}.
+
+  Both workers, for curl and \`npm run sign-link\` (README, "Try it locally"):
+    ${shown("ADMIN_TOKEN")}
+    ${shown("LINK_SIGNING_KEY")}
+    RETURN_ORIGINS=${urls.app}${shellKeyNote}
+
   Press Ctrl+C to stop.
 `);
 

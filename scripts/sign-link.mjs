@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Prints a signed start link, for trying the flow by hand or from a shell script:
-//   npm run sign-link -- --type google_analytics --return https://app.example.com/settings
+//   npm run sign-link -- --type google_analytics --return http://localhost:3000/connected
+//   npm run sign-link -- --base https://connect.example.com --type google_analytics --return https://app.example.com/settings
 // The key is LINK_SIGNING_KEY from the environment, else from ./.dev.vars.
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createStartLink, DEFAULT_LINK_TTL_SECONDS, MAX_LINK_TTL_SECONDS } from "../src/security/start-link.js";
+import { readDevVars } from "./lib/dev-vars.mjs";
 
 const USAGE = `Usage: npm run sign-link -- --type TYPE --return URL [options]
 
@@ -16,21 +17,6 @@ const USAGE = `Usage: npm run sign-link -- --type TYPE --return URL [options]
   --base URL       the worker's origin (default: $START_LINK_BASE_URL, else http://localhost:8787)
 
 LINK_SIGNING_KEY is read from the environment, else from .dev.vars in the current directory.`;
-
-/** The value of NAME in a dotenv-style file (KEY=value, optional quotes), if any. */
-function fromDevVars(name) {
-  let text;
-  try {
-    text = readFileSync(".dev.vars", "utf8");
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match?.[1] === name) return match[2]?.replace(/^(["'])(.*)\1$/, "$2");
-  }
-  return undefined;
-}
 
 function fail(message) {
   process.stderr.write(`sign-link: ${message}\n\n${USAGE}\n`);
@@ -61,7 +47,8 @@ if (values.help) {
 if (!values.type) fail("--type is required");
 if (!values.return) fail("--return is required");
 
-const key = process.env.LINK_SIGNING_KEY || fromDevVars("LINK_SIGNING_KEY");
+// The same reading of .dev.vars as `npm run dev`'s, so both agree on the key.
+const key = process.env.LINK_SIGNING_KEY || readDevVars(".dev.vars")?.LINK_SIGNING_KEY;
 if (!key) fail("LINK_SIGNING_KEY is not set (environment or .dev.vars)");
 
 const ttl = values.ttl === undefined ? undefined : Number(values.ttl);

@@ -68,7 +68,10 @@ async function startWorker({ mode, port, inspectorPort, vars, stateDir, snapshot
   mkdirSync(stateDir, { recursive: true });
   const envPath = join(stateDir, `${mode}.env`);
   // Secrets go through a generated env file (not --var) so they never show in
-  // `ps`; with --env-file wrangler also ignores a developer's own .dev.vars.
+  // `ps`. With --env-file wrangler does not read .dev.vars at all, so the
+  // placeholders CI copies from .dev.vars.example (PEAKA_API_KEY, …) cannot
+  // override the stand-in's values; what the stack takes from .dev.vars it
+  // takes on purpose (see scripts/lib/dev-vars.mjs).
   writeFileSync(envPath, envFile(vars), { mode: 0o600 });
   const source = snapshot ? [snapshot.script, "--no-bundle", "--config", snapshot.config] : [];
   const args = [
@@ -220,14 +223,18 @@ async function loadLinkSigner() {
 /**
  * @param {{ ports: typeof DEV_PORTS & { relayInspector: number, exchangeInspector: number },
  *   stateDir: string, freshState?: boolean, quiet?: boolean, start?: "edge" | "direct", snapshot?: boolean,
- *   slowMs?: number, timeoutMs?: number, onWorkerOutput?: (mode: string, line: string) => void }} options
+ *   slowMs?: number, timeoutMs?: number, onWorkerOutput?: (mode: string, line: string) => void,
+ *   entrySecrets?: { adminToken: string, linkSigningKey: string } }} options
+ *   entrySecrets: ADMIN_TOKEN and LINK_SIGNING_KEY for both workers. `npm run dev`
+ *   passes known ones so a developer can call the workers by hand; without
+ *   them each run gets random ones (the tests search the logs for them).
  */
 export async function startStack(options) {
   const { ports } = options;
   const secrets = {
     apiKey: `standin-key-${randomBytes(12).toString("hex")}`,
-    adminToken: `admin-${randomBytes(24).toString("base64url")}`,
-    linkSigningKey: randomBytes(32).toString("base64url"),
+    adminToken: options.entrySecrets?.adminToken ?? `admin-${randomBytes(24).toString("base64url")}`,
+    linkSigningKey: options.entrySecrets?.linkSigningKey ?? randomBytes(32).toString("base64url"),
   };
   const urls = {
     app: `http://localhost:${ports.app}`,
