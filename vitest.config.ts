@@ -14,6 +14,10 @@ export default defineConfig({
           PEAKA_API_KEY: "test-partner-key-5f2c9a",
           RETURN_ORIGINS: "https://app.example.com,http://localhost:3000",
           PEAKA_TIMEOUT_MS: "200",
+          PUBLIC_ORIGINS: "https://connect.example.com,https://connect.eu.example.com,http://localhost:8787",
+          // The suites written before the binding test flows without a browser;
+          // test/binding.test.ts and the browser tests run it `required`.
+          BROWSER_BINDING: "off",
           // The pool loads .dev.vars as `wrangler dev` does, and CI keeps one
           // copied from .dev.vars.example. Empty means unset to the worker, so
           // the baseline has no secret a test did not pass to call() itself.
@@ -21,6 +25,7 @@ export default defineConfig({
           PEAKA_EU_API_KEY: "",
           ADMIN_TOKEN: "",
           LINK_SIGNING_KEY: "",
+          RESULT_SIGNING_KEY: "",
         },
       },
     }),

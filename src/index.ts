@@ -45,7 +45,10 @@ export function createWorker(runtime: Partial<Runtime> = {}): Required<Pick<Expo
     fetch(request, env, ctx) {
       const { app, config } = entryFor(env);
       // The relay's common case is answered before the router (edge/app.ts lists it in the route table).
-      return (config && relayFastPath(request, config, resolved.clock)) || app.fetch(request, env, ctx);
+      const fast = config && relayFastPath(request, config, resolved.clock, env.CALLBACK_RATE_LIMITER);
+      if (fast === undefined) return app.fetch(request, env, ctx);
+      if (fast instanceof Response) return fast;
+      return fast.then((response) => response ?? app.fetch(request, env, ctx));
     },
   };
 }

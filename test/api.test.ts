@@ -60,6 +60,7 @@ describe("POST /api/v1/connections: what the worker sends to Peaka", () => {
     const body = await json(res);
     expect(body).toEqual({
       connectionId: id,
+      startUrl: expect.stringMatching(/^https:\/\/connect\.example\.com\/oauth2\/begin\?t=[A-Za-z0-9_-]{43}$/),
       consentUrl: consentUrl("st-a"),
       zone: "us",
       expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
@@ -183,7 +184,7 @@ describe("POST /api/v1/connections: what the worker stores", () => {
     });
   });
 
-  it("makes at most two KV writes, and none without a state", async () => {
+  it("BROWSER_BINDING=off: the two records and the startUrl's; no state record without a state", async () => {
     const puts: string[] = [];
     const kv = new Proxy(env.CONNECTIONS, {
       get(target, prop) {
@@ -199,11 +200,11 @@ describe("POST /api/v1/connections: what the worker stores", () => {
     });
     mockCreate({ url: consentUrl("with-state") });
     expect((await api({ CONNECTIONS: kv }).post(create())).status).toBe(201);
-    expect(puts.map((k) => k.split(":")[0])).toEqual(["conn", "state"]);
+    expect(puts.map((k) => k.split(":")[0])).toEqual(["conn", "state", "begin"]);
     puts.length = 0;
     mockCreate({ url: "https://provider.example.com/consent?client_id=x" });
     expect((await api({ CONNECTIONS: kv }).post(create())).status).toBe(201);
-    expect(puts.map((k) => k.split(":")[0])).toEqual(["conn"]);
+    expect(puts.map((k) => k.split(":")[0])).toEqual(["conn", "begin"]);
   });
 
   it("answers 503 storage_unavailable naming the connection when KV refuses the write", async () => {

@@ -100,6 +100,8 @@ describe("/healthz", () => {
       defaultZone: "us",
       zones: { us: { relay: true, api: true }, eu: { relay: false, api: true } },
       start: { api: false, links: false },
+      browserBinding: "off",
+      signedResult: false,
     });
     expect(JSON.stringify(body)).not.toContain("test-partner-key");
     expect(JSON.stringify(body)).not.toContain("proj_test");

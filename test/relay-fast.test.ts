@@ -38,8 +38,8 @@ describe("relay fast path", () => {
     await waitOnExecutionContext(ctx);
     return res;
   };
-  const viaFastPath = (request: Request) => {
-    const res = relayFastPath(request, config, systemClock);
+  const viaFastPath = async (request: Request) => {
+    const res = await relayFastPath(request, config, systemClock);
     if (!res) throw new Error("the fast path should have answered");
     return res;
   };
@@ -65,7 +65,7 @@ describe("relay fast path", () => {
     expect(
       relayFastPath(new Request("https://connect.eu.example.com/oauth2/mycallback?code=a"), hostConfig, systemClock),
     ).toBeUndefined();
-    const res = relayFastPath(new Request(`${HOST}/oauth2/mycallback?code=a`), hostConfig, systemClock);
+    const res = await relayFastPath(new Request(`${HOST}/oauth2/mycallback?code=a`), hostConfig, systemClock);
     expect(res?.headers.get("location")).toBe("https://peaka.studio/oauth2/callback?code=a");
   });
 

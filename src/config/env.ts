@@ -11,7 +11,7 @@
  */
 export type SecretName = "PEAKA_API_KEY" | "PEAKA_US_API_KEY" | "PEAKA_EU_API_KEY" | "ADMIN_TOKEN" | "LINK_SIGNING_KEY";
 
-export type RateLimiterBinding = "API_RATE_LIMITER" | "START_RATE_LIMITER";
+export type RateLimiterBinding = "API_RATE_LIMITER" | "START_RATE_LIMITER" | "CALLBACK_RATE_LIMITER";
 
 type Optional = SecretName | RateLimiterBinding;
 

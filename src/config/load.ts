@@ -39,6 +39,8 @@ export const DEFAULTS = {
   COMPLETE_PATH: "/oauth2/complete",
   RETURN_ORIGINS: "",
   RECORD_TTL_SECONDS: "3600",
+  PUBLIC_ORIGINS: "",
+  BROWSER_BINDING: "required",
 } as const satisfies Partial<Record<keyof Env, string>>;
 
 type VarName = Exclude<keyof Env, BindingName>;
@@ -89,7 +91,7 @@ function parseZone(env: Env, zone: Zone): ZoneConfig {
   return { zone, ...values, problems };
 }
 
-function parseEntrySecret(env: Env, name: "ADMIN_TOKEN" | "LINK_SIGNING_KEY"): EntrySecret {
+function parseEntrySecret(env: Env, name: "ADMIN_TOKEN" | "LINK_SIGNING_KEY" | "RESULT_SIGNING_KEY"): EntrySecret {
   const collector = new Collector();
   const value = collector.parse(env, name, schemas.entrySecretSchema);
   if (value !== undefined) return { state: "set", value };
@@ -99,8 +101,13 @@ function parseEntrySecret(env: Env, name: "ADMIN_TOKEN" | "LINK_SIGNING_KEY"): E
 
 /** Paths the worker serves itself, which the configurable paths must not shadow. */
 function reservedPath(path: string): boolean {
-  return path === START_PATH || path === "/healthz" || path === "/api" || path.startsWith("/api/");
+  return (
+    path === START_PATH || path === BEGIN_PATH || path === "/healthz" || path === "/api" || path.startsWith("/api/")
+  );
 }
+
+/** Where the server API's startUrl points (core/begin.ts): reserved here like the other paths the worker serves. */
+export const BEGIN_PATH = "/oauth2/begin";
 
 export function parseConfig(env: Env): ConfigResult {
   const c = new Collector();
@@ -114,6 +121,8 @@ export function parseConfig(env: Env): ConfigResult {
   const peakaTimeoutMs = c.parse(env, "PEAKA_TIMEOUT_MS", schemas.timeoutSchema);
   const errorUrl = c.parse(env, "ERROR_URL", schemas.errorUrlSchema);
   const defaultReturnUrl = raw(env, "DEFAULT_RETURN_URL");
+  const publicOrigins = c.parse(env, "PUBLIC_ORIGINS", schemas.publicOriginsSchema);
+  const browserBinding = c.parse(env, "BROWSER_BINDING", schemas.browserBindingSchema);
 
   if (callbackPath !== undefined && callbackPath === completePath) {
     c.problems.push({ variable: "COMPLETE_PATH", reason: "must differ from CALLBACK_PATH" });
@@ -125,7 +134,7 @@ export function parseConfig(env: Env): ConfigResult {
     if (path !== undefined && reservedPath(path)) {
       c.problems.push({
         variable,
-        reason: `must not be ${START_PATH}, /healthz or under /api/ (the worker serves those)`,
+        reason: `must not be ${START_PATH}, ${BEGIN_PATH}, /healthz or under /api/ (the worker serves those)`,
       });
     }
   }
@@ -148,7 +157,9 @@ export function parseConfig(env: Env): ConfigResult {
     zoneByHost === undefined ||
     returnOrigins === undefined ||
     recordTtlSeconds === undefined ||
-    peakaTimeoutMs === undefined
+    peakaTimeoutMs === undefined ||
+    publicOrigins === undefined ||
+    browserBinding === undefined
   ) {
     return { ok: false, error: new ConfigError(c.problems) };
   }
@@ -169,6 +180,9 @@ export function parseConfig(env: Env): ConfigResult {
       peakaTimeoutMs,
       adminToken: parseEntrySecret(env, "ADMIN_TOKEN"),
       linkSigningKey: parseEntrySecret(env, "LINK_SIGNING_KEY"),
+      resultSigningKey: parseEntrySecret(env, "RESULT_SIGNING_KEY"),
+      publicOrigins,
+      browserBinding,
       ...(defaultReturnUrl !== undefined ? { defaultReturnUrl } : {}),
       ...(errorUrl !== undefined ? { errorUrl } : {}),
     },

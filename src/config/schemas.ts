@@ -108,3 +108,18 @@ export const originsSchema = z.pipe(
     ),
   z.transform((s) => new Set(list(s).map((entry) => parseAllowedOrigin(entry) as string)) as ReadonlySet<string>),
 );
+
+/** PUBLIC_ORIGINS: exact origins (no wildcard), https or http on loopback. */
+export const publicOriginsSchema = z.pipe(
+  z
+    .string()
+    .check(
+      z.refine(
+        (s) => list(s).every((entry) => parseAllowedOrigin(entry) !== undefined),
+        "must be comma-separated origins this deployment answers on, such as https://connect.example.com (https, or http://localhost / http://127.0.0.1)",
+      ),
+    ),
+  z.transform((s) => new Set(list(s).map((entry) => parseAllowedOrigin(entry) as string)) as ReadonlySet<string>),
+);
+
+export const browserBindingSchema = z.enum(["required", "off"], { error: "must be required or off" });

@@ -54,4 +54,14 @@ export interface Config {
   readonly adminToken: EntrySecret;
   /** HMAC key of signed start links. */
   readonly linkSigningKey: EntrySecret;
+  /** HMAC key of the signed `result` on return URLs; unset, redirects carry no `result`. */
+  readonly resultSigningKey: EntrySecret;
+  /**
+   * PUBLIC_ORIGINS: the origins this deployment answers on. Every URL the
+   * worker builds for itself comes from the one matching the request, never
+   * from an unlisted Host header. Empty: nothing can start (config_invalid).
+   */
+  readonly publicOrigins: ReadonlySet<string>;
+  /** BROWSER_BINDING: `required` binds every flow to the browser that started it. */
+  readonly browserBinding: "required" | "off";
 }

@@ -16,8 +16,13 @@ export interface Deps {
   /** This request's log line, filled in as the flow goes. */
   readonly log: RequestLog;
   readonly clock: Clock;
-  /** The worker's own origin as browsers and platforms reach it, e.g. https://connect.example.com. */
-  readonly publicOrigin: string;
+  /**
+   * The PUBLIC_ORIGINS entry the request came to, e.g. https://connect.example.com;
+   * undefined on any other host (core/binding.ts `requirePublicOrigin`).
+   */
+  readonly publicOrigin: string | undefined;
+  /** A request cookie by name. */
+  readonly cookie: (name: string) => string | undefined;
   /** The host the request came to (with any port), for ZONE_BY_HOST. */
   readonly host: string;
   /** Outbound HTTP to the platforms' APIs. */

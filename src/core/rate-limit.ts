@@ -9,6 +9,7 @@ import { causeName, emitEvent, type RequestLog } from "../observability/log";
 export const RATE_LIMITS = {
   API_RATE_LIMITER: { periodSeconds: 60 },
   START_RATE_LIMITER: { periodSeconds: 60 },
+  CALLBACK_RATE_LIMITER: { periodSeconds: 60 },
 } as const;
 
 export type RateLimiterName = keyof typeof RATE_LIMITS;

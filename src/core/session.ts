@@ -2,10 +2,13 @@ import type { CallbackMode, Zone } from "../config/types";
 import type { FailureCode } from "../failures/codes";
 import { AppFailure } from "../failures/failure";
 import type { OutcomeRecord, StateRecord } from "../storage/records";
+import { createStartUrl } from "./begin";
+import { requireBrowser } from "./binding";
 import type { Deps } from "./deps";
 import { toFailure } from "./errors";
 import type { CreateInput, PlatformAdapter, Warning } from "./platform";
-import { type Redirect, type ReturnParams, returnTo } from "./way-back";
+import { flowReturn, type Via } from "./result";
+import { type Redirect, returnTo } from "./way-back";
 
 /*
  * A connect session's lifecycle, whatever the platform:
@@ -23,12 +26,16 @@ import { type Redirect, type ReturnParams, returnTo } from "./way-back";
 export interface StartInput extends CreateInput {
   /** Already checked against RETURN_ORIGINS. */
   readonly returnUrl: string;
+  /** The bound browser's hash, when the start itself binds it (a signed link). */
+  readonly browser?: string | undefined;
 }
 
 export interface StartedSession {
   readonly connectionId: string;
   /** Absent for credential types that need no consent (option 1). */
   readonly consentUrl?: string;
+  /** The browser's first stop on the worker (the server API's starts): it binds the browser. */
+  readonly startUrl?: string;
   readonly zone: Zone;
   /** When the stored records expire (epoch ms). */
   readonly expiresAt: number;
@@ -41,6 +48,9 @@ export interface Outcome {
   readonly connectionId?: string | undefined;
   readonly returnUrl?: string | undefined;
   readonly error?: FailureCode | undefined;
+  readonly zone?: Zone | undefined;
+  /** The browser the flow was bound to: a replay goes to it alone. */
+  readonly browser?: string | undefined;
 }
 
 /**
@@ -51,20 +61,31 @@ export interface Outcome {
 async function remember(
   deps: Deps,
   connectionId: string,
-  record: { returnUrl: string; zone: Zone; mode: CallbackMode },
+  record: { returnUrl: string; zone: Zone; mode: CallbackMode; browser?: string | undefined },
   consentUrl: URL | undefined,
 ): Promise<number> {
   const { store, clock } = deps;
   const state = consentUrl?.searchParams.get("state") ?? undefined;
+  const { returnUrl, zone, browser } = record;
   try {
     const [expiresAt] = await Promise.all([
       store.putConnection(connectionId, { ...record, createdAt: clock.now() }),
-      state ? store.putState(state, { connectionId, returnUrl: record.returnUrl, zone: record.zone }) : undefined,
+      state ? store.putState(state, { connectionId, returnUrl, zone, ...(browser ? { browser } : {}) }) : undefined,
     ]);
     return expiresAt;
   } catch (error) {
     // The platform may already hold the connection: name it, so it can be traced.
     throw toFailure(error, connectionId);
+  }
+}
+
+async function create(deps: Deps, adapter: PlatformAdapter, input: StartInput) {
+  try {
+    const created = await adapter.create(deps, input);
+    deps.log.connectionId = created.connectionId;
+    return created;
+  } catch (error) {
+    throw toFailure(error);
   }
 }
 
@@ -74,49 +95,76 @@ async function remember(
  * platform's failure under its wire code, storage_unavailable) or ConfigError.
  */
 export async function startSession(deps: Deps, adapter: PlatformAdapter, input: StartInput): Promise<StartedSession> {
-  let created: Awaited<ReturnType<PlatformAdapter["create"]>>;
-  try {
-    created = await adapter.create(deps, input);
-  } catch (error) {
-    throw toFailure(error);
-  }
-  const { connectionId, consentUrl } = created;
-  deps.log.connectionId = connectionId;
+  const { connectionId, consentUrl, warnings } = await create(deps, adapter, input);
+  const { returnUrl, zone, browser } = input;
   const expiresAt = await remember(
     deps,
     connectionId,
-    { returnUrl: input.returnUrl, zone: input.zone, mode: deps.config.mode },
+    { returnUrl, zone, mode: deps.config.mode, browser },
     consentUrl,
   );
-  return {
-    connectionId,
-    ...(consentUrl ? { consentUrl: consentUrl.href } : {}),
-    zone: input.zone,
-    expiresAt,
-    warnings: created.warnings,
-  };
+  return { connectionId, ...(consentUrl ? { consentUrl: consentUrl.href } : {}), zone, expiresAt, warnings };
+}
+
+/**
+ * The server API's start: the session and its `startUrl`, where the browser
+ * goes first. With BROWSER_BINDING=required the consent URL is not handed
+ * out, and the session's records are written only when a browser opens the
+ * startUrl and is bound (core/begin.ts); until then the startUrl's record is
+ * the only one.
+ */
+export async function startWithStartUrl(
+  deps: Deps,
+  adapter: PlatformAdapter,
+  input: StartInput,
+): Promise<StartedSession> {
+  if (deps.config.browserBinding === "off") {
+    const started = await startSession(deps, adapter, input);
+    if (started.consentUrl === undefined) return started;
+    const pending = {
+      ...input,
+      connectionId: started.connectionId,
+      consentUrl: started.consentUrl,
+      mode: deps.config.mode,
+    };
+    return { ...started, startUrl: (await createStartUrl(deps, pending)).url };
+  }
+  const { connectionId, consentUrl, warnings } = await create(deps, adapter, input);
+  const { returnUrl, zone } = input;
+  if (consentUrl === undefined) {
+    // Connected already (option 1): no browser step, nothing to bind.
+    const expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode: deps.config.mode }, undefined);
+    return { connectionId, zone, expiresAt, warnings };
+  }
+  const pending = { connectionId, consentUrl: consentUrl.href, returnUrl, zone, mode: deps.config.mode };
+  const start = await createStartUrl(deps, pending);
+  return { connectionId, startUrl: start.url, zone, expiresAt: start.expiresAt, warnings };
 }
 
 /**
  * For partners who call the platform themselves: only remember where the
- * user started. Given the consent URL the platform returned, the state
- * record is written too, so the callbacks can resolve the user's way back.
+ * user started. Given the consent URL the platform returned, the answer has
+ * a startUrl and the callbacks can resolve the way back by its `state`; with
+ * BROWSER_BINDING=required the records wait for the browser, as in
+ * startWithStartUrl.
  */
 export async function registerReturn(
   deps: Deps,
   adapter: PlatformAdapter,
   input: { connectionId: string; returnUrl: string; zone: Zone; consentUrl?: string | undefined },
-): Promise<Omit<StartedSession, "consentUrl">> {
-  const { connectionId, zone } = input;
+): Promise<StartedSession> {
+  const { connectionId, zone, returnUrl } = input;
+  const mode = deps.config.mode;
   const consentUrl = input.consentUrl === undefined ? undefined : new URL(input.consentUrl);
-  const expiresAt = await remember(
-    deps,
-    connectionId,
-    { returnUrl: input.returnUrl, zone, mode: deps.config.mode },
-    consentUrl,
-  );
   const warnings = consentUrl ? adapter.checkConsentUrl(deps, zone, consentUrl, connectionId) : [];
-  return { connectionId, zone, expiresAt, warnings };
+  const pending = consentUrl ? { connectionId, consentUrl: consentUrl.href, returnUrl, zone, mode } : undefined;
+  if (deps.config.browserBinding === "required" && pending) {
+    const start = await createStartUrl(deps, pending);
+    return { connectionId, startUrl: start.url, zone, expiresAt: start.expiresAt, warnings };
+  }
+  const expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode }, consentUrl);
+  const startUrl = pending ? (await createStartUrl(deps, pending)).url : undefined;
+  return { connectionId, ...(startUrl ? { startUrl } : {}), zone, expiresAt, warnings };
 }
 
 /** The session a callback's `state` belongs to. Throws StorageError when KV fails. */
@@ -145,12 +193,21 @@ export async function completeSession(
   if (record) {
     log.zone = record.zone;
     log.mode = record.mode;
+    // Before anything is spent: another browser gets 403 and the record stays.
+    await requireBrowser(deps, record.browser, connectionId);
     log.outcome = "returned";
-    const redirect = returnTo(config, record.returnUrl, { connectionId, status });
+    const redirect = await flowReturn(deps, record.returnUrl, {
+      connectionId,
+      status,
+      zone: record.zone,
+      via: "redirect",
+      ...(record.browser ? { endsBinding: record.browser } : {}),
+    });
     deps.defer("delete_connection", store.deleteConnection(connectionId));
     return redirect;
   }
   if (config.defaultReturnUrl) {
+    // No record: not a flow this worker can vouch for, so never a signed `result`.
     log.outcome = "fallback";
     return returnTo(config, config.defaultReturnUrl, { connectionId, status });
   }
@@ -162,7 +219,7 @@ export function priorOutcome(deps: Deps, code: string): Promise<OutcomeRecord | 
   return deps.store.getOutcome(code);
 }
 
-/** Remembers a callback's outcome by its code, after the response, so a repeated callback gets the same answer. */
+/** Remembers a callback's outcome by its code, after the response, so a repeated callback gets the same answer (in the same browser). */
 export function saveOutcome(deps: Deps, code: string, outcome: Outcome): void {
   deps.defer("save_outcome", deps.store.putOutcome(code, outcome));
 }
@@ -190,18 +247,28 @@ export async function returnUrlFor(
   return returnUrl;
 }
 
-/** Turns an outcome (fresh or replayed) into the user's redirect, or throws the failure to show. */
-export function finishOutcome(deps: Deps, outcome: Outcome): Redirect {
+/**
+ * Turns an outcome (fresh or replayed) into the user's redirect, or throws
+ * the failure to show. `via` says how the worker learned it (core/result.ts).
+ */
+export async function finishOutcome(deps: Deps, outcome: Outcome, via: Via): Promise<Redirect> {
   const { config, log } = deps;
   if (outcome.connectionId) log.connectionId = outcome.connectionId;
   if (outcome.status === "fail") log.error = outcome.error;
-  const params: ReturnParams = { connectionId: outcome.connectionId, status: outcome.status, error: outcome.error };
   if (outcome.returnUrl) {
     log.outcome ??= "returned";
-    return returnTo(config, outcome.returnUrl, params);
+    return flowReturn(deps, outcome.returnUrl, {
+      connectionId: outcome.connectionId,
+      status: outcome.status,
+      error: outcome.error,
+      zone: outcome.zone,
+      via,
+      ...(outcome.browser ? { endsBinding: outcome.browser } : {}),
+    });
   }
   if (outcome.status === "success" && config.defaultReturnUrl) {
     log.outcome ??= "fallback";
+    const params = { connectionId: outcome.connectionId, status: outcome.status };
     return returnTo(config, config.defaultReturnUrl, params);
   }
   // A failed outcome always carries its code; one without is corrupt data, not a user's fault.

@@ -3,14 +3,16 @@ import { ConfigError } from "../config/load";
 import { AppFailure } from "../failures/failure";
 import { causeName } from "../observability/log";
 import { type StartLinkRejection, verifyStartLink } from "../security/start-link";
+import { newBinding } from "./binding";
 import type { Deps } from "./deps";
 import { isServiceFailure, platformStatusOf, toFailure } from "./errors";
 import * as fields from "./fields";
 import { allowedReturnUrl, chooseZone } from "./inputs";
 import type { PlatformAdapter } from "./platform";
+import { flowReturn } from "./result";
 import { startSession } from "./session";
 import { parseFields } from "./validate";
-import { type Redirect, returnTo } from "./way-back";
+import type { Redirect } from "./way-back";
 
 /** What a verified link may carry: the same rules as the server API. */
 const LinkFields = z.object({
@@ -78,9 +80,17 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query:
     throw toFailure(error);
   }
 
+  // The link is this flow's first touch: the browser that opened it is bound now.
+  const binding = config.browserBinding === "required" ? await newBinding(deps) : undefined;
   let started: Awaited<ReturnType<typeof startSession>>;
   try {
-    started = await startSession(deps, adapter, { type: link.type, name: link.name, returnUrl, zone });
+    started = await startSession(deps, adapter, {
+      type: link.type,
+      name: link.name,
+      returnUrl,
+      zone,
+      browser: binding?.browser,
+    });
   } catch (error) {
     // The return URL is signed and allowed: a user whose connection could
     // not be created (or whose records could not be stored) goes back to the
@@ -90,15 +100,21 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query:
       log.cause = causeName(error);
       log.peakaStatus = platformStatusOf(error);
       log.outcome = "returned";
-      return returnTo(config, returnUrl, { connectionId: error.connectionId, status: "fail", error: error.code });
+      return flowReturn(deps, returnUrl, {
+        connectionId: error.connectionId,
+        status: "fail",
+        error: error.code,
+        zone,
+        via: "exchange",
+      });
     }
     throw error;
   }
   if (started.consentUrl) {
     log.outcome = "redirected";
-    return { location: started.consentUrl, status: 303 };
+    return { location: started.consentUrl, status: 303, ...(binding ? { setCookies: [binding.setCookie] } : {}) };
   }
   // A type that needs no consent is connected already.
   log.outcome = "returned";
-  return returnTo(config, returnUrl, { connectionId: started.connectionId, status: "success" });
+  return flowReturn(deps, returnUrl, { connectionId: started.connectionId, status: "success", zone, via: "exchange" });
 }

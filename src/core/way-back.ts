@@ -6,6 +6,8 @@ import { checkReturnUrl } from "../security/return-url";
 export interface Redirect {
   readonly location: string;
   readonly status: 303 | 307;
+  /** Set-Cookie header values: a new browser binding, or one that is over. */
+  readonly setCookies?: readonly string[];
 }
 
 /** What the return URL learns: the outcome's parameters, undefined ones left out. */

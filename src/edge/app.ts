@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { ConfigError, type ConfigResult } from "../config/load";
+import { BEGIN_PATH, ConfigError, type ConfigResult } from "../config/load";
 import { platformStatusOf, toFailure } from "../core/errors";
 import type { FailureCode } from "../failures/codes";
 import { AppFailure } from "../failures/failure";
@@ -11,6 +11,7 @@ import { logRequest, stampHeaders } from "./finish";
 import { MAX_URL_LENGTH } from "./query";
 import { prefersJson, renderFailure } from "./respond";
 import { registerApiRoutes } from "./routes/api";
+import { begin } from "./routes/begin";
 import { complete } from "./routes/complete";
 import { exchangeRoute } from "./routes/exchange";
 import { health } from "./routes/health";
@@ -18,7 +19,7 @@ import { relay } from "./routes/relay";
 import { start } from "./routes/start";
 
 /** Routes a browser reaches mid-flow: their failures may go to the partner's ERROR_URL. */
-const BROWSER_ROUTES: ReadonlySet<Route> = new Set(["relay", "exchange", "complete", "start"]);
+const BROWSER_ROUTES: ReadonlySet<Route> = new Set(["relay", "exchange", "complete", "start", "begin"]);
 const JSON_ROUTES: ReadonlySet<Route> = new Set(["api", "health"]);
 
 // Config problems discovered on use (a zone's missing key) are logged once
@@ -38,6 +39,7 @@ const reportedProblems = new Set<string>();
  * | GET, POST        | CALLBACK_PATH, exchange   | routes/exchange.ts                        |
  * | GET              | COMPLETE_PATH             | routes/complete.ts                        |
  * | GET              | /oauth2/start             | routes/start.ts (signed links)            |
+ * | GET              | /oauth2/begin             | routes/begin.ts (the API's startUrl)      |
  * | GET              | /healthz                  | routes/health.ts                          |
  * | *                | /api/v1/…                 | routes/api (bearer ADMIN_TOKEN)           |
  */
@@ -81,6 +83,7 @@ export function buildApp(result: ConfigResult, runtime: Runtime): Hono<AppEnv> {
     app.all(config.completePath, methodNotAllowed(["GET", "HEAD"], "complete"));
     app.get("/healthz", health);
     app.get(START_PATH, start);
+    app.get(BEGIN_PATH, begin);
     registerApiRoutes(app);
   }
 

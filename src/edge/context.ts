@@ -4,7 +4,6 @@ import type { Env } from "../config/env";
 import type { Config } from "../config/types";
 import type { Deps } from "../core/deps";
 import { causeName, emitEvent, type RequestLog } from "../observability/log";
-import { LOOPBACK_HOSTS } from "../security/url-scheme";
 import { Store } from "../storage/store";
 
 export interface AppVariables {
@@ -27,15 +26,21 @@ export interface Runtime {
   readonly fetch: typeof fetch;
 }
 
-/**
- * The worker's own origin as users and platforms reach it: the request's
- * origin, always https except on a loopback host, which keeps its scheme so
- * `wrangler dev` on http://localhost:8787 produces addresses that work there.
- */
-function publicOriginOf(url: URL): string {
-  const base = new URL(url.origin);
-  if (!LOOPBACK_HOSTS.has(base.hostname)) base.protocol = "https:";
-  return base.origin;
+/** Cookies by name; the first wins when a name repeats (RFC 6265 §5.4 order: the most specific path first). */
+function cookieReader(header: string | undefined): (name: string) => string | undefined {
+  let parsed: Map<string, string> | undefined;
+  return (name) => {
+    if (parsed === undefined) {
+      parsed = new Map();
+      for (const pair of (header ?? "").split(";")) {
+        const eq = pair.indexOf("=");
+        if (eq < 0) continue;
+        const key = pair.slice(0, eq).trim();
+        if (!parsed.has(key)) parsed.set(key, pair.slice(eq + 1).trim());
+      }
+    }
+    return parsed.get(name);
+  };
 }
 
 /** One `Deps` per request: one Store, the request's log line, and bookkeeping run after the response. */
@@ -47,7 +52,9 @@ export function buildDeps(c: Context<AppEnv>, config: Config, runtime: Runtime):
     store: new Store(c.env.CONNECTIONS, config.recordTtlSeconds, runtime.clock),
     log: c.get("log"),
     clock: runtime.clock,
-    publicOrigin: publicOriginOf(url),
+    // Only a listed origin: the Host header alone never names the worker.
+    publicOrigin: config.publicOrigins.has(url.origin) ? url.origin : undefined,
+    cookie: cookieReader(c.req.header("cookie")),
     host: url.host,
     fetch: runtime.fetch,
     defer(task, work) {

@@ -7,8 +7,10 @@ import { renderErrorPage } from "./error-page";
 import { PAGE_CSP } from "./headers";
 
 /** A redirect with no body. 307 for relays (the browser repeats the method and body), 303 otherwise. */
-export function redirect({ location, status }: Redirect): Response {
-  return new Response(null, { status, headers: { Location: location } });
+export function redirect({ location, status, setCookies }: Redirect): Response {
+  const response = new Response(null, { status, headers: { Location: location } });
+  for (const cookie of setCookies ?? []) response.headers.append("Set-Cookie", cookie);
+  return response;
 }
 
 /** API clients say so in Accept; browsers send text/html first. */

@@ -35,6 +35,11 @@ export const FAILURES = {
     message: "This connect link has expired. Start again from the application.",
     level: "warn",
   },
+  browser_mismatch: {
+    status: 403,
+    message: "This sign-in was started in another browser, or has expired. Start again from the application.",
+    level: "warn",
+  },
   not_found: { status: 404, message: "There is nothing at this address.", level: "warn" },
   unknown_connection: {
     status: 404,
@@ -42,6 +47,11 @@ export const FAILURES = {
     level: "warn",
   },
   method_not_allowed: { status: 405, message: "This address does not accept that method.", level: "warn" },
+  misdirected_request: {
+    status: 421,
+    message: "This address does not serve connections. Use the address the application gave you.",
+    level: "warn",
+  },
   payload_too_large: { status: 413, message: "The request body is too large.", level: "warn" },
   uri_too_long: { status: 414, message: "The address is too long.", level: "warn" },
   unsupported_media_type: { status: 415, message: "The request body has an unsupported content type.", level: "warn" },

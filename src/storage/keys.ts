@@ -9,6 +9,7 @@ export const KEY_PREFIX = {
   state: "state:",
   outcome: "code:",
   nonce: "nonce:",
+  begin: "begin:",
 } as const;
 
 /** connectionId has already been checked against CONNECTION_ID. */
@@ -17,7 +18,16 @@ export function connectionKey(connectionId: string): string {
 }
 
 export async function stateKey(state: string): Promise<string> {
-  return `${KEY_PREFIX.state}${await sha256Hex(state)}`;
+  return stateKeyFromHash(await sha256Hex(state));
+}
+
+/** The state record's key when only the state's hash is at hand (a begin record). */
+export function stateKeyFromHash(hash: string): string {
+  return `${KEY_PREFIX.state}${hash}`;
+}
+
+export async function beginKey(token: string): Promise<string> {
+  return `${KEY_PREFIX.begin}${await sha256Hex(token)}`;
 }
 
 export async function outcomeKey(code: string): Promise<string> {

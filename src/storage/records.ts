@@ -10,6 +10,11 @@ import { type FailureCode, isFailureCode } from "../failures/codes";
 const connectionId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/));
 const zone = z.enum(ZONES);
 const base = { v: z.literal(1), expiresAt: z.number() };
+/**
+ * The SHA-256 (hex) of the browser-binding token in the cookie of the browser
+ * that started the flow; absent until a browser is bound (docs/flows.md).
+ */
+const browser = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
 
 /** `conn:<connectionId>`: where the user started. Written by start, read and deleted by complete/exchange. */
 export const ConnectionRecord = z.object({
@@ -18,6 +23,7 @@ export const ConnectionRecord = z.object({
   zone,
   mode: z.enum(["relay", "exchange"]),
   createdAt: z.number(),
+  browser,
 });
 export type ConnectionRecord = z.infer<typeof ConnectionRecord>;
 
@@ -31,6 +37,7 @@ export const StateRecord = z.object({
   connectionId,
   returnUrl: z.string(),
   zone,
+  browser,
 });
 export type StateRecord = z.infer<typeof StateRecord>;
 
@@ -52,6 +59,9 @@ export const OutcomeRecord = z.object({
   connectionId: z.optional(connectionId),
   returnUrl: z.optional(z.string()),
   error: z.optional(storedFailure),
+  zone: z.optional(zone),
+  /** A replay goes only to the browser the first answer went to. */
+  browser,
 });
 export type OutcomeRecord = z.infer<typeof OutcomeRecord>;
 
@@ -64,3 +74,26 @@ export const NonceRecord = z.object({
   usedAt: z.number(),
 });
 export type NonceRecord = z.infer<typeof NonceRecord>;
+
+/**
+ * `begin:<sha256(token)>`: a `startUrl` handed out by the server API and not
+ * yet opened. Opening it binds the browser and leads on to the consent
+ * screen; the record is spent. With BROWSER_BINDING=required it is the only
+ * record until then: the connection and state records are written when the
+ * browser is bound, with its hash. The consent URL carries the provider's
+ * `state`, so it is stored encrypted under a key derived from the token,
+ * which only the startUrl holds.
+ */
+export const BeginRecord = z.object({
+  ...base,
+  connectionId,
+  /** What the connection and state records will hold once a browser is bound. */
+  returnUrl: z.string(),
+  zone,
+  mode: z.enum(["relay", "exchange"]),
+  /** SHA-256 (hex) of the consent URL's `state`: the key of the state record to bind too. */
+  stateHash: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  /** base64url(iv ‖ AES-GCM ciphertext) of the consent URL. */
+  consent: z.string(),
+});
+export type BeginRecord = z.infer<typeof BeginRecord>;

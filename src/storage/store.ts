@@ -1,8 +1,8 @@
 import type * as z from "zod/mini";
 import { type Clock, systemClock } from "../clock";
 import { StorageError } from "./errors";
-import { connectionKey, nonceKey, outcomeKey, stateKey } from "./keys";
-import { ConnectionRecord, NonceRecord, OutcomeRecord, StateRecord } from "./records";
+import { beginKey, connectionKey, nonceKey, outcomeKey, stateKey, stateKeyFromHash } from "./keys";
+import { BeginRecord, ConnectionRecord, NonceRecord, OutcomeRecord, StateRecord } from "./records";
 
 type WithoutMeta<T> = Omit<T, "v" | "expiresAt">;
 
@@ -42,6 +42,26 @@ export class Store {
 
   async putState(state: string, record: WithoutMeta<StateRecord>): Promise<number> {
     return this.write(await stateKey(state), record);
+  }
+
+  getStateByHash(hash: string): Promise<StateRecord | undefined> {
+    return this.read(stateKeyFromHash(hash), StateRecord);
+  }
+
+  putStateByHash(hash: string, record: WithoutMeta<StateRecord>): Promise<number> {
+    return this.write(stateKeyFromHash(hash), record);
+  }
+
+  async getBegin(token: string): Promise<BeginRecord | undefined> {
+    return this.read(await beginKey(token), BeginRecord);
+  }
+
+  async putBegin(token: string, record: WithoutMeta<BeginRecord>): Promise<number> {
+    return this.write(await beginKey(token), record);
+  }
+
+  async deleteBegin(token: string): Promise<void> {
+    return this.remove(await beginKey(token));
   }
 
   async getOutcome(code: string): Promise<OutcomeRecord | undefined> {

@@ -29,6 +29,7 @@ function depsFor(clock: Clock, overrides: Record<string, string> = {}) {
     log,
     clock,
     publicOrigin: "https://connect.example.com",
+    cookie: () => undefined,
     host: "connect.example.com",
     fetch: () => Promise.reject(new Error("no network in this test")),
     defer: (_task, work) => deferred.push(work),
@@ -122,21 +123,25 @@ describe("session core, without a request", () => {
     expect((failure as AppFailure).cause).toBeInstanceOf(FakeUnavailable);
   });
 
-  it("finishes a failed outcome on its return URL with the failure code", () => {
+  it("finishes a failed outcome on its return URL with the failure code", async () => {
     const { deps } = depsFor(manualClock().clock);
-    const redirect = finishOutcome(deps, {
-      status: "fail",
-      connectionId: "c1",
-      returnUrl: RETURN_URL,
-      error: "storage_unavailable",
-    });
+    const redirect = await finishOutcome(
+      deps,
+      {
+        status: "fail",
+        connectionId: "c1",
+        returnUrl: RETURN_URL,
+        error: "storage_unavailable",
+      },
+      "exchange",
+    );
     expect(redirect.location).toBe(`${RETURN_URL}&connectionId=c1&status=fail&error=storage_unavailable`);
   });
 
-  it("refuses a stored return URL that the allow-list no longer has", () => {
+  it("refuses a stored return URL that the allow-list no longer has", async () => {
     const { deps } = depsFor(manualClock().clock, { RETURN_ORIGINS: "https://other.example.com" });
-    expect(() => finishOutcome(deps, { status: "success", connectionId: "c1", returnUrl: RETURN_URL })).toThrow(
-      expect.objectContaining({ code: "return_url_not_allowed" }),
-    );
+    await expect(
+      finishOutcome(deps, { status: "success", connectionId: "c1", returnUrl: RETURN_URL }, "exchange"),
+    ).rejects.toMatchObject({ code: "return_url_not_allowed" });
   });
 });

@@ -1,9 +1,11 @@
 import type { Context } from "hono";
 import { completeSession } from "../../core/session";
+import { AppFailure } from "../../failures/failure";
 import { parseCompletion } from "../../platforms/peaka/callbacks";
 import type { AppEnv } from "../context";
 import { rawQuery } from "../query";
 import { redirect } from "../respond";
+import { limitCallbacks } from "./callback-limit";
 
 /**
  * Guide steps 10-11: Peaka redirects to the partner callback with
@@ -12,5 +14,8 @@ import { redirect } from "../respond";
 export async function complete(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   deps.log.route = "complete";
+  // Hono routes HEAD to GET handlers; a HEAD (a prefetcher, a monitor) must not spend the record.
+  if (c.req.method === "HEAD") throw new AppFailure("method_not_allowed", { headers: { Allow: "GET" } });
+  await limitCallbacks(c);
   return redirect(await completeSession(deps, parseCompletion(rawQuery(c.req.url))));
 }

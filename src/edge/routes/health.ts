@@ -46,8 +46,11 @@ export function configProblems(config: Config): (ConfigProblem & { zone?: Zone }
       if (problem) problems.push({ zone, ...problem });
     }
   }
-  for (const secret of [config.adminToken, config.linkSigningKey]) {
+  for (const secret of [config.adminToken, config.linkSigningKey, config.resultSigningKey]) {
     if (secret.state === "invalid") problems.push(secret.problem);
+  }
+  if (config.publicOrigins.size === 0) {
+    problems.push({ variable: "PUBLIC_ORIGINS", reason: "is not set: no connection can start" });
   }
   return problems;
 }
@@ -67,6 +70,8 @@ export function health(c: Context<AppEnv>): Response {
     zones: zoneSummary(config),
     // Which ways in are switched on (their secrets set), without the secrets.
     start: { api: config.adminToken.state === "set", links: config.linkSigningKey.state === "set" },
+    browserBinding: config.browserBinding,
+    signedResult: config.resultSigningKey.state === "set",
     ...(problems.length > 0 ? { problems } : {}),
   });
 }

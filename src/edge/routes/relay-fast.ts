@@ -16,12 +16,22 @@ import { MAX_URL_LENGTH, rawQuery } from "../query";
  *
  * It answers only when the outcome is a relay. Anything else (another path
  * or method, a duplicated parameter, an over-long URL, two relay zones, a
- * zone without a callback) returns undefined and the full app answers,
- * errors included, exactly as without this path. test/relay-fast.test.ts
- * holds the two paths to the same status, headers and log line.
+ * zone without a callback, BROWSER_BINDING=required, which needs the state
+ * record) returns undefined and the full app answers, errors included,
+ * exactly as without this path. With CALLBACK_RATE_LIMITER bound it first
+ * asks the limiter, and leaves anything but a plain pass to the full app
+ * (which then answers 429 and logs it). test/relay-fast.test.ts holds the
+ * two paths to the same status, headers and log line.
  */
-export function relayFastPath(request: Request, config: Config, clock: Clock): Response | undefined {
-  if (config.mode !== "relay" || config.relayZones.length > 1) return undefined;
+export function relayFastPath(
+  request: Request,
+  config: Config,
+  clock: Clock,
+  limiter?: RateLimit,
+): Response | Promise<Response | undefined> | undefined {
+  if (config.mode !== "relay" || config.browserBinding === "required" || config.relayZones.length > 1) {
+    return undefined;
+  }
   const method = request.method;
   if (method !== "GET" && method !== "HEAD") return undefined;
   const href = request.url;
@@ -33,11 +43,20 @@ export function relayFastPath(request: Request, config: Config, clock: Clock): R
   const { zone, source } = zoneForHost(config, url.host);
   if (config.zones[zone].callbackUrl === undefined) return undefined;
 
-  const started = clock.now();
-  const requestId = crypto.randomUUID();
-  const { location } = relayRedirect(config, zone, raw);
-  const response = new Response(null, { status: 307, headers: stampedHeaderRecord(requestId, { Location: location }) });
-  const log: RequestLog = { route: "relay", method, mode: "relay", zone, source, outcome: "relayed" };
-  logRequest(log, 307, requestId, started, clock.now());
-  return response;
+  const answer = (): Response => {
+    const started = clock.now();
+    const requestId = crypto.randomUUID();
+    const { location } = relayRedirect(config, zone, raw);
+    const headers = stampedHeaderRecord(requestId, { Location: location });
+    const response = new Response(null, { status: 307, headers });
+    const log: RequestLog = { route: "relay", method, mode: "relay", zone, source, outcome: "relayed" };
+    logRequest(log, 307, requestId, started, clock.now());
+    return response;
+  };
+  const ip = request.headers.get("cf-connecting-ip");
+  if (limiter === undefined || ip === null) return answer();
+  return limiter.limit({ key: ip }).then(
+    (outcome) => (outcome.success ? answer() : undefined),
+    () => undefined,
+  );
 }

@@ -4,6 +4,7 @@ import { relayRedirect, relayZone } from "../../platforms/peaka/callbacks";
 import type { AppEnv } from "../context";
 import { rawQuery, readFormBody } from "../query";
 import { redirect } from "../respond";
+import { limitCallbacks } from "./callback-limit";
 
 /**
  * Guide 2.b.2 through the router: POST (form_post), two relay zones, and
@@ -15,6 +16,7 @@ export async function relay(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   deps.log.route = "relay";
   deps.log.mode = "relay";
+  await limitCallbacks(c);
 
   const raw = rawQuery(c.req.url);
   const sources = [new URLSearchParams(raw)];

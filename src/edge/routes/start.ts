@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { requirePublicOrigin } from "../../core/binding";
 import { enforceRateLimit } from "../../core/rate-limit";
 import { linkSigningKey, startFromLink } from "../../core/start-link";
 import { AppFailure } from "../../failures/failure";
@@ -19,6 +20,7 @@ export async function start(c: Context<AppEnv>): Promise<Response> {
   // Hono routes HEAD to GET handlers; a HEAD (a link prefetcher, a monitor)
   // must never spend the link or create a connection.
   if (c.req.method === "HEAD") throw new AppFailure("method_not_allowed", { headers: { Allow: "GET" } });
+  requirePublicOrigin(deps);
   linkSigningKey(deps);
   await enforceRateLimit(
     c.env.START_RATE_LIMITER,

@@ -1,4 +1,5 @@
 import type { Zone } from "../../config/types";
+import { requirePublicOrigin } from "../../core/binding";
 import type { Deps } from "../../core/deps";
 import type { Created, CreateInput, PlatformAdapter, Warning } from "../../core/platform";
 import { emitEvent } from "../../observability/log";
@@ -42,7 +43,7 @@ function sameUrl(a: string, b: string): boolean {
 function redirectUriWarnings(deps: Deps, zone: Zone, consentUrl: URL, connectionId: string): Warning[] {
   const actual = consentUrl.searchParams.get("redirect_uri");
   if (actual === null) return [];
-  const accepted = acceptedRedirectUris(deps, zone, workerUrls(deps.publicOrigin, deps.config));
+  const accepted = acceptedRedirectUris(deps, zone, workerUrls(requirePublicOrigin(deps), deps.config));
   if (accepted.some((uri) => sameUrl(actual, uri))) return [];
   const host = URL.canParse(actual) ? new URL(actual).host : "unparseable";
   const mode = deps.config.mode;
@@ -57,14 +58,14 @@ function redirectUriWarnings(deps: Deps, zone: Zone, consentUrl: URL, connection
 
 /**
  * Peaka as a platform: guide steps 2-4 create the connection in the zone's
- * project, with the callback fields filled from this worker's public origin
- * and mode. Relay, exchange and completion are in ./callbacks.ts.
+ * project, with the callback fields filled from the PUBLIC_ORIGINS entry the
+ * request came to (never from an unlisted Host header) and the mode. Relay, exchange and completion are in ./callbacks.ts.
  */
 export const peakaAdapter: PlatformAdapter = {
   platform: "peaka",
 
   async create(deps: Deps, input: CreateInput): Promise<Created> {
-    const body = peakaCreateBody(input, deps.config.mode, workerUrls(deps.publicOrigin, deps.config));
+    const body = peakaCreateBody(input, deps.config.mode, workerUrls(requirePublicOrigin(deps), deps.config));
     const connection = await createConnection(peakaTarget(deps, input.zone), body);
     const consentUrl = consentUrlFrom(connection.url, connection.id);
     return {

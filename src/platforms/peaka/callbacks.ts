@@ -1,7 +1,10 @@
 import { requireZoneSetting } from "../../config/load";
 import type { Config, Zone } from "../../config/types";
+import { requireBrowser } from "../../core/binding";
 import { CONNECTION_ID, CONNECTION_ID_RULE } from "../../core/callback-params";
 import type { Deps } from "../../core/deps";
+import { toFailure } from "../../core/errors";
+import { flowReturn } from "../../core/result";
 import {
   finishOutcome,
   type Outcome,
@@ -10,7 +13,7 @@ import {
   saveOutcome,
   sessionForState,
 } from "../../core/session";
-import { type Redirect, returnTo } from "../../core/way-back";
+import type { Redirect } from "../../core/way-back";
 import { type ZoneSource, zoneForHost } from "../../core/zone";
 import { AppFailure } from "../../failures/failure";
 import { causeName } from "../../observability/log";
@@ -30,30 +33,38 @@ export function relayRedirect(config: Config, zone: Zone, rawQuery: string): Red
 }
 
 /**
- * The zone to relay into. With one relay zone there is nothing to decide and
- * no KV read: this sits on every OAuth callback's path. With two, the state
- * record written at start names the zone; a missing record or a KV failure
- * falls back to the host mapping rather than blocking the user.
+ * Checks the relay may go on and picks its zone. With BROWSER_BINDING
+ * required, the state record must name this browser before the code leaves
+ * the worker: one KV read, and a KV failure stops the relay (the binding
+ * cannot be checked). Without binding: one relay zone needs no KV read at
+ * all (this sits on every OAuth callback's path); with two, the state record
+ * names the zone, and a missing record or a KV failure falls back to the
+ * host mapping rather than blocking the user.
  */
 export async function relayZone(deps: Deps, state: string | undefined): Promise<{ zone: Zone; source: ZoneSource }> {
   const { config, log } = deps;
-  if (config.relayZones.length < 2 || state === undefined) return zoneForHost(config, deps.host);
-  try {
-    const record = await sessionForState(deps, state);
-    if (record) {
-      log.connectionId = record.connectionId;
-      return { zone: record.zone, source: "record" };
+  const bound = config.browserBinding === "required";
+  if (!bound && (config.relayZones.length < 2 || state === undefined)) return zoneForHost(config, deps.host);
+  let record: StateRecord | undefined;
+  if (state !== undefined) {
+    try {
+      record = await sessionForState(deps, state);
+    } catch (error) {
+      if (bound) throw toFailure(error);
+      log.cause = causeName(error);
+      log.degraded = "storage_unavailable";
     }
-  } catch (error) {
-    log.cause = causeName(error);
-    log.degraded = "storage_unavailable";
   }
-  return zoneForHost(config, deps.host);
+  if (record) log.connectionId = record.connectionId;
+  await requireBrowser(deps, record?.browser, record?.connectionId);
+  return record ? { zone: record.zone, source: "record" } : zoneForHost(config, deps.host);
 }
 
 // RFC 6749 error codes are short ASCII words; anything else is not passed on verbatim.
 const PROVIDER_ERROR = /^[A-Za-z0-9._-]{1,64}$/;
-const PROVIDER_DESCRIPTION = /^[\x20-\x21\x23-\x5b\x5d-\x7e]{1,256}$/;
+// Printable ASCII without < > " ' & and backslash: a description that could
+// turn into markup on a partner's page is dropped, not passed on.
+const PROVIDER_DESCRIPTION = /^[\x20\x21\x23-\x25\x28-\x3b\x3d\x3f-\x5b\x5d-\x7e]{1,256}$/;
 
 /**
  * Guide 2.b.3 ("own callback"): the browser never visits Peaka. The
@@ -81,16 +92,23 @@ export async function exchange(deps: Deps, queryParameters: string, params: URLS
     state === undefined ? Promise.resolve(undefined) : sessionForState(deps, state),
   ]);
   if (prior.status === "fulfilled" && prior.value) {
+    // A replay goes only to the browser the first answer went to.
+    await requireBrowser(deps, prior.value.browser, prior.value.connectionId);
     log.outcome = "replayed";
-    return finishOutcome(deps, prior.value);
+    return finishOutcome(deps, prior.value, "exchange");
   }
+  const bound = deps.config.browserBinding === "required";
   for (const read of [prior, stateRecord]) {
     if (read.status === "rejected") {
+      // Bound flows fail closed: without the records the binding cannot be checked.
+      if (bound) throw toFailure(read.reason);
       log.cause = causeName(read.reason);
       log.degraded = "storage_unavailable";
     }
   }
   const record = stateRecord.status === "fulfilled" ? stateRecord.value : undefined;
+  // Before the code leaves the worker: another browser gets 403 and Peaka is not called.
+  await requireBrowser(deps, record?.browser, record?.connectionId);
 
   const { zone, source } = record
     ? { zone: record.zone, source: "record" as const }
@@ -116,11 +134,12 @@ export async function exchange(deps: Deps, queryParameters: string, params: URLS
     outcome = {
       status: "fail",
       error: error.code,
-      ...(record ? { connectionId: record.connectionId, returnUrl: record.returnUrl } : {}),
+      zone,
+      ...(record ? { connectionId: record.connectionId, returnUrl: record.returnUrl, browser: record.browser } : {}),
     };
   }
   saveOutcome(deps, code, outcome);
-  return finishOutcome(deps, outcome);
+  return finishOutcome(deps, outcome, "exchange");
 }
 
 /** The user said no (or the provider failed): no call to Peaka, straight back with the provider's error. */
@@ -145,12 +164,18 @@ async function denied(
   if (!record) throw new AppFailure("provider_denied", { detail: `The provider answered "${error}".` });
   log.connectionId = record.connectionId;
   log.zone = record.zone;
+  await requireBrowser(deps, record.browser, record.connectionId);
   log.outcome = "returned";
-  return returnTo(deps.config, record.returnUrl, {
+  return flowReturn(deps, record.returnUrl, {
     connectionId: record.connectionId,
     status: "fail",
     error,
-    error_description: description !== null && PROVIDER_DESCRIPTION.test(description) ? description : undefined,
+    zone: record.zone,
+    via: "redirect",
+    extra: {
+      error_description: description !== null && PROVIDER_DESCRIPTION.test(description) ? description : undefined,
+    },
+    ...(record.browser ? { endsBinding: record.browser } : {}),
   });
 }
 

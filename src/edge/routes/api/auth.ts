@@ -1,5 +1,6 @@
 import type { Context, Next } from "hono";
 import { ConfigError } from "../../../config/load";
+import { requirePublicOrigin } from "../../../core/binding";
 import { enforceRateLimit } from "../../../core/rate-limit";
 import { AppFailure } from "../../../failures/failure";
 import { equalSecrets } from "../../../security/constant-time";
@@ -20,6 +21,8 @@ export async function authorizeApi(c: Context<AppEnv>, next: Next): Promise<void
     throw new AppFailure("api_disabled", { detail: "Set the ADMIN_TOKEN secret to enable it." });
   }
   if (secret.state === "invalid") throw new ConfigError([secret.problem]);
+  // Only on a listed origin: the callbacks this API hands to Peaka come from it.
+  requirePublicOrigin(c.get("deps"));
 
   const presented = BEARER.exec(c.req.header("authorization")?.trim() ?? "")?.[1];
   if (presented === undefined || !(await equalSecrets(presented, secret.value))) {

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { CONNECTION_ID, CONNECTION_ID_RULE } from "../../../core/callback-params";
 import { allowedReturnUrl, chooseZone } from "../../../core/inputs";
-import { registerReturn, startSession } from "../../../core/session";
+import { registerReturn, startWithStartUrl } from "../../../core/session";
 import { AppFailure } from "../../../failures/failure";
 import { peakaAdapter } from "../../../platforms/peaka/adapter";
 import type { AppEnv } from "../../context";
@@ -16,11 +16,13 @@ export async function createConnectionRoute(c: Context<AppEnv>): Promise<Respons
   const returnUrl = allowedReturnUrl(deps.config, input.returnUrl);
   const zone = chooseZone(deps, input.zone);
   deps.log.zone = zone;
-  const started = await startSession(deps, peakaAdapter, { ...input, returnUrl, zone });
-  deps.log.outcome = started.consentUrl ? "created" : "created_without_consent";
+  const started = await startWithStartUrl(deps, peakaAdapter, { ...input, returnUrl, zone });
+  deps.log.outcome = started.startUrl ? "created" : "created_without_consent";
   return c.json(
     {
       connectionId: started.connectionId,
+      ...(started.startUrl ? { startUrl: started.startUrl } : {}),
+      // Only with BROWSER_BINDING=off: otherwise the browser must go through startUrl to be bound.
       ...(started.consentUrl ? { consentUrl: started.consentUrl } : {}),
       zone: started.zone,
       expiresAt: new Date(started.expiresAt).toISOString(),
@@ -44,6 +46,14 @@ export async function registerReturnRoute(c: Context<AppEnv>): Promise<Response>
   deps.log.connectionId = connectionId;
   const input = await readJson(c.req.raw, RegisterReturnRequest);
   const returnUrl = allowedReturnUrl(deps.config, input.returnUrl);
+  if (deps.config.browserBinding === "required" && input.consentUrl === undefined) {
+    // Without the consent URL there is no startUrl, and no browser to bind: the callbacks would refuse it.
+    const problem = "is required with BROWSER_BINDING=required: the browser starts at the startUrl this answer gives";
+    throw new AppFailure("invalid_request", {
+      detail: `consentUrl ${problem}.`,
+      fields: [{ field: "consentUrl", problem }],
+    });
+  }
   const zone = chooseZone(deps, input.zone);
   deps.log.zone = zone;
   const registered = await registerReturn(deps, peakaAdapter, {
@@ -55,6 +65,7 @@ export async function registerReturnRoute(c: Context<AppEnv>): Promise<Response>
   deps.log.outcome = "registered";
   return c.json({
     connectionId,
+    ...(registered.startUrl ? { startUrl: registered.startUrl } : {}),
     zone,
     expiresAt: new Date(registered.expiresAt).toISOString(),
     ...(registered.warnings.length > 0 ? { warnings: registered.warnings } : {}),
