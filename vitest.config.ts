@@ -1,5 +1,25 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+
+// wrangler hands the pool every variable in a .dev.vars beside wrangler.toml
+// (without one: .env files, and with CLOUDFLARE_INCLUDE_PROCESS_ENV the
+// shell's environment), so a developer's local secrets would change what the
+// tests see. Under an environment, wrangler reads .dev.vars.<environment> in
+// place of .dev.vars, and once it has read a dev-vars file it skips .env: so
+// with .dev.vars.test committed and empty, no local variable gets in, however
+// many the worker gains. wrangler.toml has no [env.test] on purpose:
+// environments do not inherit [vars] or bindings, so one would have to repeat
+// them all. wrangler warns about the missing section once per test file,
+// hence the quieter log level (WRANGLER_LOG=warn shows it). If wrangler.toml
+// gains other [env.*] sections, wrangler requires an [env.test] too.
+const TEST_ENVIRONMENT = "test";
+const TEST_DEV_VARS = `.dev.vars.${TEST_ENVIRONMENT}`;
+if (/^\s*[^#\s]/m.test(readFileSync(fileURLToPath(new URL(TEST_DEV_VARS, import.meta.url)), "utf8"))) {
+  throw new Error(`${TEST_DEV_VARS} must stay empty: test variables belong in vitest.config.ts or call() overrides.`);
+}
+process.env.WRANGLER_LOG ??= "error";
 
 // Tests run inside workerd with real local KV; only Peaka is mocked (MSW, at
 // the fetch boundary). These bindings are the baseline test configuration;
@@ -7,7 +27,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
+      wrangler: { configPath: "./wrangler.toml", environment: TEST_ENVIRONMENT },
       miniflare: {
         bindings: {
           PEAKA_PROJECT_ID: "proj_test",
@@ -18,14 +38,6 @@ export default defineConfig({
           // The suites written before the binding test flows without a browser;
           // test/binding.test.ts and the browser tests run it `required`.
           BROWSER_BINDING: "off",
-          // The pool loads .dev.vars as `wrangler dev` does, and CI keeps one
-          // copied from .dev.vars.example. Empty means unset to the worker, so
-          // the baseline has no secret a test did not pass to call() itself.
-          PEAKA_US_API_KEY: "",
-          PEAKA_EU_API_KEY: "",
-          ADMIN_TOKEN: "",
-          LINK_SIGNING_KEY: "",
-          RESULT_SIGNING_KEY: "",
         },
       },
     }),

@@ -46,6 +46,11 @@ function accepts(port: number): Promise<boolean> {
  * nginx with the guide's relay (`return 307 …?$query_string`), in one
  * process (master_process off, so a SIGKILL cannot orphan a worker), without
  * an access log: the configuration a partner would tune it to for speed.
+ * keepalive_requests and keepalive_timeout are far past anything a run
+ * reaches, so nginx never closes a connection mid-run: by default it closes
+ * one after 1000 requests (well under a second of this load), and
+ * autocannon, which does not wait for the close it was told about, counts
+ * the next request's ECONNRESET as an error and fails the run.
  */
 export async function startNginx(binary: string, callbackUrl: string, path: string): Promise<RunningServer> {
   const dir = scratchDir("bench-nginx-");
@@ -59,6 +64,8 @@ error_log ${dir}/error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
+  keepalive_requests 1000000000;
+  keepalive_timeout 1h;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;

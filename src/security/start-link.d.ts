@@ -1,41 +1,112 @@
-/** Declarations for start-link.js (plain ESM so that Node imports it without a build step). */
-
-export declare const START_PATH: "/oauth2/start";
-export declare const MAX_LINK_TTL_SECONDS: 900;
-export declare const DEFAULT_LINK_TTL_SECONDS: 600;
-export declare const CLOCK_SKEW_SECONDS: 120;
-export declare const MIN_KEY_LENGTH: 32;
-export declare const SIGNED_FIELDS: readonly ["type", "name", "returnUrl", "zone", "exp", "nonce"];
-
-export interface StartLinkInput {
-  /** The worker's origin, e.g. https://connect.example.com. */
-  readonly baseUrl: string;
-  /** Peaka connection type, e.g. google_analytics. */
-  readonly type: string;
-  /** Name of the connection to create in Peaka. */
-  readonly name: string;
-  /** Where the user returns afterwards; must be allowed by the worker's RETURN_ORIGINS. */
-  readonly returnUrl: string;
-  /** Peaka zone; omitted, the worker picks by host (ZONE_BY_HOST) or PEAKA_ZONE. */
-  readonly zone?: "us" | "eu";
-  /** Lifetime in seconds, 1-900; default 600. */
-  readonly ttlSeconds?: number;
-  /** Current time in epoch milliseconds (tests); default Date.now(). */
-  readonly now?: number;
-  /** One-time value (tests); default 16 random bytes, base64url. */
-  readonly nonce?: string;
-}
-
-export interface StartLink {
-  readonly type: string;
-  readonly name: string;
-  readonly returnUrl: string;
-  readonly zone?: string;
-  /** Expiry, epoch seconds. */
-  readonly exp: number;
-  readonly nonce: string;
-}
-
+// Generated from start-link.js by `npm run types:start-link`: change the JSDoc there, not this file.
+/**
+ * The exact bytes that are signed: a version line, then the present fields in
+ * SIGNED_FIELDS order, form-encoded. Form encoding escapes `&`, `=` and
+ * newlines inside values, so no two different links share a payload.
+ * @param {Readonly<Record<string, string | undefined>>} fields
+ * @returns {string}
+ */
+export function canonicalPayload(fields: Readonly<Record<string, string | undefined>>): string;
+/**
+ * @param {Readonly<Record<string, string | undefined>>} fields
+ * @param {string} key
+ * @returns {Promise<string>}
+ */
+export function signPayload(fields: Readonly<Record<string, string | undefined>>, key: string): Promise<string>;
+/**
+ * Builds a signed start link. Call it on your server, right before sending
+ * the user to the worker: the link expires after `ttlSeconds` (at most 900)
+ * and works once.
+ *
+ * @param {StartLinkInput} input
+ * @param {string} key LINK_SIGNING_KEY, the same secret the worker has.
+ * @returns {Promise<string>} The link, e.g. https://connect.example.com/oauth2/start?type=…&sig=…
+ */
+export function createStartLink(input: StartLinkInput, key: string): Promise<string>;
+/**
+ * Checks a start link's query string: every parameter known and present at
+ * most once, the HMAC valid (compared in constant time by Web Crypto's
+ * `verify`), then the expiry. Field contents (type, return URL, zone) are
+ * the caller's to validate, after this has proved they were signed.
+ *
+ * @param {string} query The raw query string, without `?`.
+ * @param {string} key
+ * @param {{ readonly now?: number }} [options]
+ * @returns {Promise<StartLinkCheck>}
+ */
+export function verifyStartLink(
+  query: string,
+  key: string,
+  options?: {
+    readonly now?: number;
+  },
+): Promise<StartLinkCheck>;
+/** The worker's route for signed links. */
+export const START_PATH: "/oauth2/start";
+/** A link may not live longer than this after signing. */
+export const MAX_LINK_TTL_SECONDS: 900;
+/** Default lifetime of a link made by createStartLink. */
+export const DEFAULT_LINK_TTL_SECONDS: 600;
+/** How far the signer's clock may run ahead of the worker's. */
+export const CLOCK_SKEW_SECONDS: 120;
+/** Shortest accepted key: 32 characters, e.g. `openssl rand -base64 32`. */
+export const MIN_KEY_LENGTH: 32;
+/** Signed parameters, in canonical order. `zone` is optional; the rest are required. */
+export const SIGNED_FIELDS: readonly ["type", "name", "returnUrl", "zone", "exp", "nonce"];
+/**
+ * What createStartLink needs.
+ */
+export type StartLinkInput = {
+  /**
+   * The worker's origin, e.g. https://connect.example.com.
+   */
+  baseUrl: string;
+  /**
+   * Peaka connection type, e.g. google_analytics.
+   */
+  type: string;
+  /**
+   * Name of the connection to create in Peaka.
+   */
+  name: string;
+  /**
+   * Where the user returns afterwards; must be allowed by the worker's RETURN_ORIGINS.
+   */
+  returnUrl: string;
+  /**
+   * Peaka zone; omitted, the worker picks by host (ZONE_BY_HOST) or PEAKA_ZONE.
+   */
+  zone?: "us" | "eu" | undefined;
+  /**
+   * Lifetime in seconds, 1-900; default 600.
+   */
+  ttlSeconds?: number | undefined;
+  /**
+   * Current time in epoch milliseconds (tests); default Date.now().
+   */
+  now?: number | undefined;
+  /**
+   * One-time value (tests); default 16 random bytes, base64url.
+   */
+  nonce?: string | undefined;
+};
+/**
+ * A verified link's signed fields.
+ */
+export type StartLink = {
+  type: string;
+  name: string;
+  returnUrl: string;
+  zone?: string | undefined;
+  /**
+   * Expiry, epoch seconds.
+   */
+  exp: number;
+  nonce: string;
+};
+/**
+ * Why verifyStartLink refused a link.
+ */
 export type StartLinkRejection =
   | "malformed"
   | "unexpected_parameter"
@@ -44,16 +115,15 @@ export type StartLinkRejection =
   | "bad_signature"
   | "expired"
   | "too_long_lived";
-
+/**
+ * What verifyStartLink answers.
+ */
 export type StartLinkCheck =
-  | { readonly ok: true; readonly link: StartLink }
-  | { readonly ok: false; readonly reason: StartLinkRejection };
-
-export declare function canonicalPayload(fields: Readonly<Record<string, string | undefined>>): string;
-export declare function signPayload(fields: Readonly<Record<string, string | undefined>>, key: string): Promise<string>;
-export declare function createStartLink(input: StartLinkInput, key: string): Promise<string>;
-export declare function verifyStartLink(
-  query: string,
-  key: string,
-  options?: { readonly now?: number },
-): Promise<StartLinkCheck>;
+  | {
+      readonly ok: true;
+      readonly link: StartLink;
+    }
+  | {
+      readonly ok: false;
+      readonly reason: StartLinkRejection;
+    };

@@ -9,10 +9,60 @@
  * of the link's parameters (see `canonicalPayload`); it is sent as `sig`,
  * base64url without padding.
  *
- * Plain JavaScript (with the declarations in start-link.d.ts) so that
+ * Plain JavaScript so that
  * `import { createStartLink } from "peaka-connect-edge/start-link"` works in
- * Node without a build step.
+ * Node without a build step. Its types are the JSDoc here: start-link.d.ts is
+ * generated from them (`npm run types:start-link`; `npm run typecheck` fails
+ * when it is out of date).
  */
+
+// The typedefs sit above an unexported constant so that tsc leaves their raw
+// tags and this header out of start-link.d.ts along with it.
+
+/**
+ * What createStartLink needs.
+ * @typedef {object} StartLinkInput
+ * @property {string} baseUrl The worker's origin, e.g. https://connect.example.com.
+ * @property {string} type Peaka connection type, e.g. google_analytics.
+ * @property {string} name Name of the connection to create in Peaka.
+ * @property {string} returnUrl Where the user returns afterwards; must be allowed by the worker's RETURN_ORIGINS.
+ * @property {"us" | "eu"} [zone] Peaka zone; omitted, the worker picks by host (ZONE_BY_HOST) or PEAKA_ZONE.
+ * @property {number} [ttlSeconds] Lifetime in seconds, 1-900; default 600.
+ * @property {number} [now] Current time in epoch milliseconds (tests); default Date.now().
+ * @property {string} [nonce] One-time value (tests); default 16 random bytes, base64url.
+ */
+
+/**
+ * A verified link's signed fields.
+ * @typedef {object} StartLink
+ * @property {string} type
+ * @property {string} name
+ * @property {string} returnUrl
+ * @property {string} [zone]
+ * @property {number} exp Expiry, epoch seconds.
+ * @property {string} nonce
+ */
+
+/**
+ * Why verifyStartLink refused a link.
+ * @typedef {"malformed"
+ *   | "unexpected_parameter"
+ *   | "duplicate_parameter"
+ *   | "missing_parameter"
+ *   | "bad_signature"
+ *   | "expired"
+ *   | "too_long_lived"} StartLinkRejection
+ */
+
+/**
+ * What verifyStartLink answers.
+ * @typedef {{ readonly ok: true, readonly link: StartLink }
+ *   | { readonly ok: false, readonly reason: StartLinkRejection }} StartLinkCheck
+ */
+
+// A version prefix separates this use of the key from any other, and lets a
+// later format coexist with links already handed out.
+const PAYLOAD_PREFIX = "peaka-connect-edge/start-link/v1\n";
 
 /** The worker's route for signed links. */
 export const START_PATH = "/oauth2/start";
@@ -34,10 +84,6 @@ export const SIGNED_FIELDS = /** @type {const} */ (["type", "name", "returnUrl",
 
 const OPTIONAL_FIELDS = new Set(["zone"]);
 
-// A version prefix separates this use of the key from any other, and lets a
-// later format coexist with links already handed out.
-const PAYLOAD_PREFIX = "peaka-connect-edge/start-link/v1\n";
-
 /** Longest query string the verifier reads: a 2048-character return URL plus the rest, encoded. */
 const MAX_QUERY_LENGTH = 8192;
 
@@ -47,15 +93,15 @@ const SIG = /^[A-Za-z0-9_-]{43}$/;
 
 const encoder = new TextEncoder();
 
-/** @typedef {Awaited<ReturnType<typeof crypto.subtle.importKey>>} HmacKey */
-
-/** @type {Map<string, Promise<HmacKey>>} */
+// Not a @typedef: every typedef in a module is exported, and this one would
+// put a runtime-specific key type into start-link.d.ts.
+/** @type {Map<string, ReturnType<typeof crypto.subtle.importKey>>} */
 const keys = new Map();
 
 /**
  * Imports the HMAC key once per key string (a worker isolate sees one key).
  * @param {string} key
- * @returns {Promise<HmacKey>}
+ * @returns {ReturnType<typeof crypto.subtle.importKey>}
  */
 function hmacKey(key) {
   let imported = keys.get(key);
@@ -130,7 +176,7 @@ function randomNonce() {
  * the user to the worker: the link expires after `ttlSeconds` (at most 900)
  * and works once.
  *
- * @param {import("./start-link").StartLinkInput} input
+ * @param {StartLinkInput} input
  * @param {string} key LINK_SIGNING_KEY, the same secret the worker has.
  * @returns {Promise<string>} The link, e.g. https://connect.example.com/oauth2/start?type=…&sig=…
  */
@@ -176,8 +222,8 @@ export async function createStartLink(input, key) {
  *
  * @param {string} query The raw query string, without `?`.
  * @param {string} key
- * @param {{ now?: number }} [options]
- * @returns {Promise<import("./start-link").StartLinkCheck>}
+ * @param {{ readonly now?: number }} [options]
+ * @returns {Promise<StartLinkCheck>}
  */
 export async function verifyStartLink(query, key, options = {}) {
   assertKey(key);
