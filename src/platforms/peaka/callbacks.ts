@@ -126,6 +126,8 @@ export async function exchange(deps: Deps, queryParameters: string, params: URLS
       status: "success",
       connectionId: connection.id,
       returnUrl: await returnUrlFor(deps, record, connection.id),
+      zone,
+      browser: record?.browser,
     };
   } catch (error) {
     if (!(error instanceof PeakaError)) throw error;
