@@ -111,8 +111,8 @@ describe("public exports", () => {
     expect(typeof worker.default.fetch).toBe("function");
   });
 
-  it("package.json exports the start-link signer only", async () => {
+  it("package.json exports the start-link signer and the result verifier only", async () => {
     const { default: pkg } = await import("../package.json");
-    expect(Object.keys(pkg.exports).sort()).toEqual(["./package.json", "./start-link"]);
+    expect(Object.keys(pkg.exports).sort()).toEqual(["./package.json", "./result", "./start-link"]);
   });
 });
