@@ -1,10 +1,22 @@
 // The browser end-to-end cases: every flow of Peaka's OAuth2 guide, approve
-// and deny, both zones, the no-record fallback, the built-in error page and
-// Peaka failing during the own-callback exchange.
+// and deny, both zones, through the platform's real OAuth server
+// (oidc-provider); an OAuth app registered with the wrong redirect URI; the
+// no-record fallback, the built-in error page and Peaka failing during the
+// own-callback exchange.
 
 import assert from "node:assert/strict";
-import { CALLBACK_PATH, COMPLETE_PATH, FLOWS, flowById, TOKEN_FLOW, ZONES } from "../standin/flows.mjs";
 import {
+  CALLBACK_PATH,
+  COMPLETE_PATH,
+  FLOWS,
+  flowById,
+  MISREGISTERED_FLOW,
+  peakaClientId,
+  TOKEN_FLOW,
+  ZONES,
+} from "../standin/flows.mjs";
+import {
+  authorizationRequest,
   connectAndDecide,
   hopsAfterConsent,
   lastCallbackIndex,
@@ -23,17 +35,23 @@ import {
  * @property {{ codes: Set<string>, states: Set<string> }} seen  Secrets met on the way, checked against the worker logs.
  */
 
-/** The request chain after the consent decision; the same for approve and deny. */
+/**
+ * The request chain after the consent decision; the same for approve and
+ * deny. The platform first resumes the authorization request, then answers
+ * it with a 303 or, for form_post, a page that posts the answer.
+ */
 function expectedHops(flow, zone) {
   const callback = flow.responseMode === "form_post" ? "POST" : "GET";
+  const resume = "GET platform:/auth/:uid";
   switch (flow.id) {
     case "2a":
     case "2b1":
-      return [`GET ${zone}:/oauth2/callback`, `GET relay:${COMPLETE_PATH}`, "GET app:/connected"];
+      return [resume, `GET ${zone}:/oauth2/callback`, `GET relay:${COMPLETE_PATH}`, "GET app:/connected"];
     case "2b2-get":
     case "2b2-post":
       // The relay answers 307, so the browser repeats the method (and a form_post body) at Peaka.
       return [
+        resume,
         `${callback} relay:${CALLBACK_PATH}`,
         `${callback} ${zone}:/oauth2/callback`,
         `GET relay:${COMPLETE_PATH}`,
@@ -41,7 +59,7 @@ function expectedHops(flow, zone) {
       ];
     default:
       // Own callback: the browser never visits Peaka after consent.
-      return [`${callback} exchange:${CALLBACK_PATH}`, "GET app:/connected"];
+      return [resume, `${callback} exchange:${CALLBACK_PATH}`, "GET app:/connected"];
   }
 }
 
@@ -62,17 +80,23 @@ function pageUrls(stack) {
 
 /**
  * Checks the browser's request log: the authorization code appears at the
- * last callback and in no request after it; the state never appears after it.
+ * last callback and in no request after it; the state never appears after
+ * it; the callback carries the platform's `iss` (RFC 9207) once.
  */
 function assertCodeStaysBehind(tab, ctx, { expectCode }) {
   const urls = pageUrls(ctx.stack);
   const list = navigations(tab.requests);
-  const consent = list.find((r) => where(r.url, urls).endsWith(":/consent") && r.method === "GET");
+  const consent = authorizationRequest(tab.requests, urls);
   const state = consent ? new URL(consent.url).searchParams.get("state") : null;
   if (state) ctx.seen.states.add(state);
   const index = lastCallbackIndex(tab.requests, urls);
   assert.ok(index >= 0, "the browser reached a callback");
   const callbackParams = paramsOf(list[index]);
+  assert.deepEqual(
+    callbackParams.getAll("iss"),
+    [ctx.stack.platform.issuer],
+    "the callback carries the platform's iss",
+  );
   const code = callbackParams.get("code");
   if (expectCode) {
     assert.ok(code, "the callback carried a code");
@@ -129,12 +153,21 @@ function flowCase(flow, zone, decision) {
     file: `${flow.id}-${zone}-${decision}`,
     async run(ctx) {
       const tab = await openTab(ctx.browser);
+      const clientId = flow.clientId ?? peakaClientId(zone);
+      const codesBefore = ctx.stack.platform.codesIssued(clientId);
       try {
         await connectAndDecide(tab, ctx.stack, { flowId: flow.id, zone, decision });
         const url = await settleOn(tab, (u) => u.pathname === "/connected");
         await ctx.screenshot(tab, `${flow.id}-${zone}-${decision}`);
         assert.deepEqual(hopsAfterConsent(tab.requests, pageUrls(ctx.stack)), expectedHops(flow, zone));
         assertCodeStaysBehind(tab, ctx, { expectCode: decision === "approve" });
+        const consent = new URL(authorizationRequest(tab.requests, pageUrls(ctx.stack))?.url ?? "");
+        assert.equal(consent.searchParams.get("client_id"), clientId, "the consent URL names the flow's OAuth app");
+        assert.equal(
+          ctx.stack.platform.codesIssued(clientId) - codesBefore,
+          decision === "approve" ? 1 : 0,
+          "codes the platform issued for the app",
+        );
 
         const ownCallback = flow.worker === "exchange";
         const expected =
@@ -226,11 +259,87 @@ const replayCase = {
       const connectionId = first.searchParams.get("connectionId") ?? "";
       assert.equal(again.searchParams.get("connectionId"), connectionId);
       assert.equal(standinCalls(ctx, "us", connectionId, "exchange").length, 1, "Peaka exchanged the code once");
+
+      // The same callback handed to Peaka again: the platform refuses the spent code.
+      const standin = ctx.stack.standins.us;
+      const api = new URL(
+        `/api/v1/connections/${encodeURIComponent(standin.ctx.options.projectId)}/oauth2`,
+        `http://127.0.0.1:${standin.port}`,
+      );
+      const replay = await fetch(api, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${ctx.stack.secrets.apiKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ queryParameters: new URL(callback.url).search.slice(1) }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(replay.status, 400, "a replayed code is refused");
+      assert.equal((await replay.json()).error, "invalid_grant", "by the platform's token endpoint");
+      assert.equal(
+        standin.ctx.state.connections.get(connectionId)?.status,
+        "connected",
+        "the connection stays connected",
+      );
     } finally {
       await tab.page.close();
     }
   },
 };
+
+function misregisteredCase(zone) {
+  const flow = MISREGISTERED_FLOW;
+  const clientId = flow.clientId ?? "";
+  return {
+    name: `2.b.3 ${zone}: OAuth app registered with another redirect URI, the platform refuses with its own page`,
+    file: `${flow.id}-${zone}`,
+    async run(ctx) {
+      const tab = await openTab(ctx.browser);
+      const urls = pageUrls(ctx.stack);
+      const codesBefore = ctx.stack.platform.codesIssued(clientId);
+      try {
+        await tab.page.goto(`${ctx.stack.urls.app}/`);
+        const clicked = Date.now();
+        await tab.page.click(`#connect-${flow.id}-${zone}`);
+        const platformOrigin = new URL(ctx.stack.urls.platform).origin;
+        // Refusing is quick; a hang would show as a missed deadline here.
+        await settleOn(tab, (u) => u.origin === platformOrigin && u.pathname === "/auth", 5000);
+        const heading = (await tab.page.textContent("#platform-error h1", { timeout: 2000 })) ?? "";
+        const ms = Date.now() - clicked;
+        await ctx.screenshot(tab, `${flow.id}-${zone}`);
+        assert.ok(ms < 5000, `the error page shows within 5 s (took ${ms} ms)`);
+        assert.equal(tab.statuses.get(tab.page.url()), 400, "the platform answers 400");
+        assert.match(heading, /redirect URI is not registered/, "a clear headline");
+        assert.equal(await tab.page.textContent("#error"), "invalid_redirect_uri");
+        const exchangeCallback = new URL(CALLBACK_PATH, ctx.stack.urls.exchange).href;
+        assert.equal(await tab.page.textContent("#requested-redirect-uri"), exchangeCallback, "names the refused URI");
+
+        const consent = new URL(authorizationRequest(tab.requests, urls)?.url ?? "");
+        assert.equal(consent.searchParams.get("client_id"), clientId);
+        assert.equal(
+          consent.searchParams.get("redirect_uri"),
+          exchangeCallback,
+          "the consent URL names the worker's callback, which the app's registration lacks",
+        );
+        const state = consent.searchParams.get("state");
+        if (state) ctx.seen.states.add(state);
+        assert.deepEqual(
+          navigations(tab.requests).map((r) => `${r.method} ${where(r.url, urls)}`),
+          ["GET app:/", "POST app:/connect", "GET platform:/auth"],
+          "the browser stops at the platform: no worker callback, so the worker never received a code",
+        );
+        assert.equal(ctx.stack.platform.codesIssued(clientId), codesBefore, "the platform issued no code");
+        const connection = ctx.stack.standins[zone].ctx.state.connectionForState(state);
+        assert.equal(connection?.status, "pending", "Peaka's connection stays pending");
+        assert.equal(
+          standinCalls(ctx, zone, connection?.id, "exchange").length,
+          0,
+          "Peaka was never asked to exchange",
+        );
+      } finally {
+        await tab.page.close();
+      }
+    },
+  };
+}
 
 function tokenCase(zone) {
   return {
@@ -322,6 +431,8 @@ export function allCases() {
     faultCase("eu", "garbage", "peaka_rejected"),
     faultCase("us", "slow", "peaka_unavailable"),
     replayCase,
+    misregisteredCase("us"),
+    misregisteredCase("eu"),
     tokenCase("us"),
     tokenCase("eu"),
     noRecordCase,

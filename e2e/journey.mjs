@@ -21,14 +21,20 @@ export async function openTab(context) {
   return { page, requests, statuses };
 }
 
+/** The platform's per-request paths carry the interaction id; one name for all of them. */
+const PLATFORM_UID_PATH = /^\/(auth|interaction)\/[^/]+$/;
+
 /**
- * Names a URL by the part of the setup that serves it, e.g. "relay:/oauth2/mycallback".
+ * Names a URL by the part of the setup that serves it, e.g.
+ * "relay:/oauth2/mycallback" or "platform:/interaction/:uid".
  * @param {string} href @param {Record<string, string>} urls
  */
 export function where(href, urls) {
   const url = new URL(href);
   for (const [name, origin] of Object.entries(urls)) {
-    if (url.origin === new URL(origin).origin) return `${name}:${url.pathname}`;
+    if (url.origin !== new URL(origin).origin) continue;
+    const path = name === "platform" ? url.pathname.replace(PLATFORM_UID_PATH, "/$1/:uid") : url.pathname;
+    return `${name}:${path}`;
   }
   return `other:${url.origin}${url.pathname}`;
 }
@@ -46,14 +52,25 @@ export function paramsOf(request) {
 }
 
 /**
- * "METHOD place" for every request after the user's decision on the consent
- * screen: the redirect chain the flow is about.
+ * "METHOD place" for every request after the user's decision on the
+ * platform's consent screen: the redirect chain the flow is about.
  * @param {LoggedRequest[]} requests @param {Record<string, string>} urls
  */
 export function hopsAfterConsent(requests, urls) {
   const list = navigations(requests);
-  const decision = list.findLastIndex((r) => r.method === "POST" && where(r.url, urls).endsWith(":/consent"));
+  const decision = list.findLastIndex(
+    (r) => r.method === "POST" && where(r.url, urls) === "platform:/interaction/:uid",
+  );
   return list.slice(decision + 1).map((r) => `${r.method} ${where(r.url, urls)}`);
+}
+
+/**
+ * The authorization request the browser made at the platform (the consent
+ * URL Peaka handed out), if any.
+ * @param {LoggedRequest[]} requests @param {Record<string, string>} urls
+ */
+export function authorizationRequest(requests, urls) {
+  return navigations(requests).find((r) => r.method === "GET" && where(r.url, urls) === "platform:/auth");
 }
 
 /**
@@ -69,7 +86,7 @@ export function lastCallbackIndex(requests, urls) {
 }
 
 /**
- * Starts a flow from the demo app and decides on the consent screen.
+ * Starts a flow from the demo app and decides on the platform's consent screen.
  * @param {Tab} tab
  * @param {{ urls: Record<string, string> }} stack
  * @param {{ flowId: string, zone: "us" | "eu", decision: "approve" | "deny", fault?: string,
@@ -79,8 +96,8 @@ export async function connectAndDecide(tab, stack, journey) {
   const { page } = tab;
   await page.goto(`${stack.urls.app}/`);
   await page.click(`#connect-${journey.flowId}-${journey.zone}`);
-  const consentOrigin = new URL(stack.urls[journey.zone]).origin;
-  await page.waitForURL((url) => url.origin === consentOrigin && url.pathname === "/consent");
+  const platformOrigin = new URL(stack.urls.platform).origin;
+  await page.waitForURL((url) => url.origin === platformOrigin && url.pathname.startsWith("/interaction/"));
   if (journey.fault) await page.check(`input[name="fault"][value="${journey.fault}"]`);
   await journey.onConsent?.(tab);
   await page.click(journey.decision === "approve" ? "#approve" : "#deny");

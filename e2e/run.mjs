@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm run test:e2e`: starts the stand-in, both edge workers and the demo app
-// exactly as `npm run dev` does (on free ports, with fresh local KV), then
-// drives Debian's Chromium through every flow. Screenshots and the workers'
-// logs go to artifacts/e2e/. Ends with "N passed, N failed".
+// `npm run test:e2e`: starts the platform's OAuth server, the stand-in, both
+// edge workers and the demo app exactly as `npm run dev` does (on free
+// ports, with fresh local KV), then drives Debian's Chromium through every
+// flow. Screenshots and the workers' logs go to artifacts/e2e/. Ends with
+// "N passed, N failed".
 //
 // Options: --grep <text>  run only cases whose name contains <text>;
 //          --direct      start connections against the stand-in's API directly.
@@ -11,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, ROOT, startStack } from "../scripts/lib/stack.mjs";
-import { clientSecretFor, DEMO_STRIPE_TOKEN, FLOWS } from "../standin/flows.mjs";
+import { clientSecretFor, DEMO_STRIPE_TOKEN } from "../standin/flows.mjs";
 import { freshProfile, launchBrowser } from "./browser.mjs";
 import { allCases } from "./cases.mjs";
 
@@ -73,7 +74,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 try {
-  const names = ["app", "relay", "exchange", "us", "eu", "relayInspector", "exchangeInspector"];
+  const names = ["app", "relay", "exchange", "us", "eu", "platform", "relayInspector", "exchangeInspector"];
   const ports = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await freePort()])));
   const started = Date.now();
   stack = await startStack({
@@ -129,7 +130,7 @@ try {
       stack.secrets.apiKey,
       stack.secrets.adminToken,
       stack.secrets.linkSigningKey,
-      ...FLOWS.filter((f) => f.clientId).map((f) => clientSecretFor(f.clientId)),
+      ...stack.platform.clientIds.map(clientSecretFor),
       DEMO_STRIPE_TOKEN,
     ].filter((secret) => secret !== "");
     const leaked = secrets.filter((secret) => output.includes(secret));

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run dev`: the edge worker (one instance per callback mode) under
 // `wrangler dev` with local KV, wired to a local Peaka stand-in for both
-// zones, plus a demo partner app to click through every flow. No Cloudflare
-// account, no Peaka account, no configuration.
+// zones and a real OAuth 2.0 server as the platform, plus a demo partner app
+// to click through every flow. No Cloudflare account, no Peaka account, no
+// configuration.
 //
 // Options: --direct  start connections against Peaka's API instead of the
 //                    edge start routes (users return via DEFAULT_RETURN_URL).
@@ -19,7 +20,9 @@ const entry = devEntrySecrets(join(ROOT, ".dev.vars"));
 // wrangler's start-up table lists every binding; the demo's URLs below say more.
 const WRANGLER_BANNER = /^(env\.|Binding\s|Your Worker has access|Using secrets defined|\s*⛅️|─+$)/;
 
-console.log("Starting the Peaka stand-in, two edge workers (wrangler dev) and the demo app…");
+console.log(
+  "Starting the platform's OAuth server, the Peaka stand-in, two edge workers (wrangler dev) and the demo app…",
+);
 let stack;
 try {
   stack = await startStack({
@@ -59,6 +62,7 @@ console.log(`
   Edge worker, relay:     ${urls.relay}   (CALLBACK_MODE=relay, options 1, 2.a, 2.b.1, 2.b.2)
   Edge worker, exchange:  ${urls.exchange}   (CALLBACK_MODE=exchange, options 1, 2.b.3)
   Peaka stand-in:         ${urls.us} (US), ${urls.eu} (EU)
+  Platform (OAuth 2.0):   ${urls.platform}   (oidc-provider: consent screen, token endpoint)
   Connections start ${stack.startedVia}.
 
   Both workers, for curl and \`npm run sign-link\` (README, "Try it locally"):

@@ -276,12 +276,13 @@ failure code, the error class and Peaka's status; no stack trace; no secret.
 The worker built as it deploys (\`wrangler deploy --dry-run\`), run in
 workerd directly on loopback (no wrangler, no dev proxy), its KV binding
 served by an in-memory KV service in the same workerd process, Peaka by the
-Node stand-in on loopback, driven by autocannon. Every response is checked
-against its own request: the relay's Location must be Peaka's callback plus
-the request's raw query byte for byte; each completion and exchange must land
-on its own connection's return URL; afterwards the KV operation counts must
-show each answered record deleted (or its outcome stored) and every other
-record still present.
+Node stand-in on loopback, which redeems each exchange's code at a real OAuth
+server (oidc-provider) on loopback, driven by autocannon. Every response is
+checked against its own request: the relay's Location must be Peaka's callback
+plus the request's raw query byte for byte; each completion and exchange must
+land on its own connection's return URL; afterwards the KV operation counts
+must show each answered record deleted (or its outcome stored) and every other
+record still present, and each answered exchange one redeemed code.
 `);
   out.push(
     table(
@@ -318,7 +319,7 @@ record still present.
     out.push(`
 Load run of ${load.generatedAt.slice(0, 16).replace("T", " ")} UTC, ${load.totalSeconds.toFixed(0)} s in all (build, seeding and runs).
 Bounds per scenario: ${limits}. Throughput is that of one machine
-(${cpus().length} cores) running the load generator, the stand-in and workerd together; it is a
+(${cpus().length} cores) running the load generator, the stand-in, the OAuth server and workerd together; it is a
 floor, not a capacity figure (see docs/benchmarks.md for those).
 `);
   }

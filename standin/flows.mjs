@@ -92,30 +92,145 @@ export const TOKEN_FLOW = {
 /** The demo's Stripe token: a value the tests look for in logs. */
 export const DEMO_STRIPE_TOKEN = "demo-stripe-token-4f9a2c";
 
-export const ZONES = ["us", "eu"];
-
-/** @param {string} id */
-export function flowById(id) {
-  return [...FLOWS, TOKEN_FLOW].find((flow) => flow.id === id);
-}
-
 /** The demo's client secret for an OAuth app: a value the tests look for in logs. */
 export function clientSecretFor(clientId) {
   return `demo-secret-${clientId}-7c1e`;
 }
 
+/** Peaka's own OAuth app in a zone (2.a): each zone is its own client of the platform. */
+export function peakaClientId(zone) {
+  return `peaka-${zone}-app`;
+}
+
 /**
- * The provider's registry of OAuth apps: where each sends users back and
- * how. 2.b.2 apps are registered with the relay worker's callback; 2.b.3
- * apps get their redirect URI from the connection (`credential.redirectUrl`).
- * @param {{ relay: string }} workers  Worker origins by mode.
+ * 2.b.3 with an OAuth app whose registration at the platform names another
+ * redirect URI than the worker's callback the consent URL carries: the
+ * platform must refuse, and the user must see why.
+ * @type {Flow}
  */
-export function providerApps(workers) {
+export const MISREGISTERED_FLOW = {
+  id: "2b3-misregistered",
+  option: "2.b.3",
+  title: "OAuth app registered with another redirect URI",
+  worker: "exchange",
+  clientId: "demo-misregistered-app",
+  responseMode: "query",
+  callback: "edge",
+};
+
+/**
+ * Where the misregistered app points: the production host, the usual mistake
+ * when a local setup borrows the production OAuth app. Never contacted.
+ */
+export const MISREGISTERED_REDIRECT_URI = "https://connect.example.com/oauth2/mycallback";
+
+export const ZONES = ["us", "eu"];
+
+/** @param {string} id */
+export function flowById(id) {
+  return [...FLOWS, TOKEN_FLOW, MISREGISTERED_FLOW].find((flow) => flow.id === id);
+}
+
+/**
+ * @typedef {object} OAuthApp
+ * @property {string} clientId
+ * @property {string} name
+ * @property {string[]} redirectUris  As registered at the platform, matched exactly.
+ * @property {"query" | "form_post"} responseMode
+ * @property {"client_secret_basic" | "client_secret_post"} tokenAuth  How Peaka authenticates at the token endpoint.
+ * @property {boolean} [relayed]      2.b.2: Peaka's consent URL names the app's (the worker's) redirect URI.
+ */
+
+/**
+ * Every OAuth app of the demo, as registered at the platform (the provider's
+ * clients) and as far as Peaka knows it. Peaka's callback for 2.a and 2.b.1,
+ * the relay worker's callback for 2.b.2, the exchange worker's for 2.b.3.
+ * Both client authentication methods of RFC 6749 are in use.
+ * @param {{ peakaCallbacks: Record<"us" | "eu", string>, workers: Record<"relay" | "exchange", string> }} urls
+ * @returns {OAuthApp[]}
+ */
+export function oauthApps({ peakaCallbacks, workers }) {
   const relayCallback = new URL(CALLBACK_PATH, workers.relay).href;
-  return {
-    "demo-relay-app": { redirectUri: relayCallback, responseMode: "query" },
-    "demo-relay-formpost-app": { redirectUri: relayCallback, responseMode: "form_post" },
-    "demo-exchange-app": { responseMode: "query" },
-    "demo-exchange-formpost-app": { responseMode: "form_post" },
-  };
+  const exchangeCallback = new URL(CALLBACK_PATH, workers.exchange).href;
+  return [
+    ...ZONES.map((zone) => ({
+      clientId: peakaClientId(zone),
+      name: `Peaka (${zone.toUpperCase()})`,
+      redirectUris: [peakaCallbacks[zone]],
+      responseMode: /** @type {const} */ ("query"),
+      tokenAuth: /** @type {const} */ ("client_secret_basic"),
+    })),
+    {
+      clientId: "demo-own-app",
+      name: "Acme Analytics",
+      redirectUris: ZONES.map((zone) => peakaCallbacks[zone]),
+      responseMode: "query",
+      tokenAuth: "client_secret_post",
+    },
+    {
+      clientId: "demo-relay-app",
+      name: "Acme Analytics (relay)",
+      redirectUris: [relayCallback],
+      responseMode: "query",
+      tokenAuth: "client_secret_basic",
+      relayed: true,
+    },
+    {
+      clientId: "demo-relay-formpost-app",
+      name: "Acme Analytics (relay, form_post)",
+      redirectUris: [relayCallback],
+      responseMode: "form_post",
+      tokenAuth: "client_secret_post",
+      relayed: true,
+    },
+    {
+      clientId: "demo-exchange-app",
+      name: "Acme Analytics (own callback)",
+      redirectUris: [exchangeCallback],
+      responseMode: "query",
+      tokenAuth: "client_secret_basic",
+    },
+    {
+      clientId: "demo-exchange-formpost-app",
+      name: "Acme Analytics (own callback, form_post)",
+      redirectUris: [exchangeCallback],
+      responseMode: "form_post",
+      tokenAuth: "client_secret_post",
+    },
+    {
+      clientId: MISREGISTERED_FLOW.clientId ?? "",
+      name: "Acme Analytics (misregistered)",
+      redirectUris: [MISREGISTERED_REDIRECT_URI],
+      responseMode: "query",
+      tokenAuth: "client_secret_basic",
+    },
+  ];
+}
+
+/**
+ * The provider's client registrations for the apps.
+ * @param {OAuthApp[]} apps @returns {import("./provider.mjs").PlatformClient[]}
+ */
+export function platformClients(apps) {
+  return apps.map(({ relayed: _relayed, ...app }) => ({ ...app, clientSecret: clientSecretFor(app.clientId) }));
+}
+
+/**
+ * What Peaka knows of each app: how to answer and authenticate, and for 2.b.2
+ * the redirect URI its consent URL names. 2.b.3 apps get theirs from the
+ * connection (`credential.redirectUrl`), the others use Peaka's callback.
+ * @param {OAuthApp[]} apps
+ * @returns {Record<string, { redirectUri?: string, responseMode: "query" | "form_post", tokenAuth: "client_secret_basic" | "client_secret_post" }>}
+ */
+export function peakaApps(apps) {
+  return Object.fromEntries(
+    apps.map((app) => [
+      app.clientId,
+      {
+        responseMode: app.responseMode,
+        tokenAuth: app.tokenAuth,
+        ...(app.relayed ? { redirectUri: app.redirectUris[0] } : {}),
+      },
+    ]),
+  );
 }

@@ -2,7 +2,7 @@
 // and returns to. A button per flow and zone, and a landing page that shows
 // what came back. Its origin is the one listed in RETURN_ORIGINS.
 
-import { FLOWS, flowById, TOKEN_FLOW, ZONES } from "./flows.mjs";
+import { FLOWS, flowById, MISREGISTERED_FLOW, MISREGISTERED_REDIRECT_URI, TOKEN_FLOW, ZONES } from "./flows.mjs";
 import { escapeHtml, hiddenInputs, layout } from "./html.mjs";
 import { HttpError, handler, listen, redirect, requestParams, sendHtml } from "./http.mjs";
 
@@ -15,6 +15,7 @@ const ACCENT = "#0f766e";
  * @property {import("./starters.mjs").Starter} start
  * @property {string} startedVia                 Shown on the page: how connections are started.
  * @property {Record<"us" | "eu", string>} standins
+ * @property {string} platform                   The OAuth server's origin.
  * @property {boolean} [quiet]
  */
 
@@ -60,11 +61,14 @@ function homePage(options) {
   errorPage.searchParams.set("status", "success");
   const body = `<div class="card"><h1>Connect your Google Analytics data</h1>
   <p class="muted">Every button runs one flow of Peaka's OAuth2 guide through the edge worker, against a local
-  Peaka stand-in (<a href="${escapeHtml(options.standins.us)}">US</a>, <a href="${escapeHtml(options.standins.eu)}">EU</a>).
+  Peaka stand-in (<a href="${escapeHtml(options.standins.us)}">US</a>, <a href="${escapeHtml(options.standins.eu)}">EU</a>)
+  and a real OAuth 2.0 server as the platform (<a href="${escapeHtml(options.platform)}/.well-known/openid-configuration">oidc-provider</a>).
   Connections are started ${escapeHtml(options.startedVia)}.</p>
   <table><tr><th>option</th><th>flow</th><th>edge worker</th><th>zone</th></tr>${rows}</table></div>
   <div class="card"><h2>Other paths</h2><ul>
   <li>Peaka failing during the exchange: start a 2.b.3 flow and pick a fault on the consent screen.</li>
+  <li>OAuth app registered with another redirect URI (<code>${escapeHtml(MISREGISTERED_REDIRECT_URI)}</code>):
+  the platform refuses and says why. ${connectButtons(MISREGISTERED_FLOW)}</li>
   <li><a id="no-record" href="${escapeHtml(unknown.href)}">Completion without a stored record</a>: falls back to DEFAULT_RETURN_URL.</li>
   <li><a id="error-page" href="${escapeHtml(errorPage.href)}">Completion on a worker without DEFAULT_RETURN_URL</a>: the built-in error page.</li>
   </ul></div>`;

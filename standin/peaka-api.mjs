@@ -3,6 +3,7 @@
 //   POST /api/v1/connections/{projectId}/oauth2  hand over a callback's query (2.b.3, step 10)
 
 import { bearerMatches, contentType, HttpError, readBody, sendJson, sleep } from "./http.mjs";
+import { consentUrl, issuerMatches, redeemCode } from "./platform-client.mjs";
 
 const TYPE = /^[a-z0-9_]{1,64}$/;
 
@@ -47,10 +48,11 @@ async function readAuthorizedJson(req, options) {
 
 /**
  * `POST /api/v1/connections/{projectId}`. Token credentials (option 1) create
- * the connection at once; anything else is OAuth and gets a consent URL whose
- * redirect_uri follows the flow: `credential.redirectUrl` (2.b.3), else the
- * OAuth app's registered redirect URI (2.b.2, the partner's relay), else
- * Peaka's own callback (2.a, 2.b.1).
+ * the connection at once; anything else is OAuth and gets a consent URL at the
+ * platform's authorization endpoint whose redirect_uri follows the flow:
+ * `credential.redirectUrl` (2.b.3), else the OAuth app's redirect URI (2.b.2,
+ * the partner's relay), else Peaka's own callback (2.a, 2.b.1). The app's
+ * client secret stays with the connection for the code exchange.
  * @param {import("./peaka.mjs").StandinContext} ctx
  */
 export async function createConnection(ctx, req, res) {
@@ -84,6 +86,7 @@ export async function createConnection(ctx, req, res) {
     state.record({ call: "create", status: 400, detail: "no_callback" });
     throw new HttpError(400, "invalid_request", "OAuth connections need connectionCallback or credential.redirectUrl.");
   }
+  const ownApp = credential.clientId === undefined;
   const clientId = credential.clientId ?? options.peakaClientId;
   const app = options.apps[clientId] ?? {};
   const redirectUri = credential.redirectUrl ?? app.redirectUri ?? `${options.origin}/oauth2/callback`;
@@ -93,27 +96,23 @@ export async function createConnection(ctx, req, res) {
     type: body.type,
     connectionCallback: body.connectionCallback,
     clientId,
+    clientSecret: ownApp ? options.peakaClientSecret : credential.clientSecret,
+    tokenAuth: app.tokenAuth ?? "client_secret_basic",
     redirectUri,
     responseMode,
   });
   connection.state = state.newState(connection.id);
-
-  const consent = new URL("/consent", options.origin);
-  consent.searchParams.set("response_type", "code");
-  consent.searchParams.set("client_id", clientId);
-  consent.searchParams.set("redirect_uri", redirectUri);
-  consent.searchParams.set("scope", "read");
-  consent.searchParams.set("state", connection.state);
-  if (responseMode === "form_post") consent.searchParams.set("response_mode", "form_post");
+  const url = consentUrl(options.platform, { clientId, redirectUri, state: connection.state, responseMode });
 
   state.record({ call: "create", status: 200, connectionId: connection.id, detail: responseMode });
-  sendJson(res, 200, { id: connection.id, name: connection.name, type: connection.type, url: consent.href });
+  sendJson(res, 200, { id: connection.id, name: connection.name, type: connection.type, url: url.href });
 }
 
 /**
  * `POST /api/v1/connections/{projectId}/oauth2`: the own-callback exchange.
- * The code must have been issued for the connection its state names and is
- * single-use. The fault chosen on the consent page is applied here.
+ * Resolves the connection by `state`, checks `iss`, then redeems the code at
+ * the platform's token endpoint; only a successful redemption connects. The
+ * fault chosen on the consent screen applies before that.
  * @param {import("./peaka.mjs").StandinContext} ctx
  */
 export async function exchangeCallback(ctx, req, res) {
@@ -131,13 +130,17 @@ export async function exchangeCallback(ctx, req, res) {
     state.record({ call: "exchange", status: 400, detail: "unknown_state" });
     throw new HttpError(400, "invalid_state", "Unknown state.");
   }
+  if (!issuerMatches(options.platform, params)) {
+    state.record({ call: "exchange", status: 400, connectionId: connection.id, detail: "iss_mismatch" });
+    throw new HttpError(400, "invalid_request", "The authorization response's iss is missing or not the platform's.");
+  }
   if (params.has("error")) {
     connection.status = "failed";
     state.record({ call: "exchange", status: 400, connectionId: connection.id, detail: "provider_error" });
     throw new HttpError(400, "access_denied", "The provider reported an error.");
   }
 
-  const fault = state.peekCode(params.get("code"))?.fault ?? "none";
+  const fault = connection.fault ?? "none";
   if (fault === "slow") await sleep(options.slowMs);
   if (fault === "500") {
     state.record({ call: "exchange", status: 500, connectionId: connection.id, detail: "fault_500" });
@@ -151,9 +154,11 @@ export async function exchangeCallback(ctx, req, res) {
     return;
   }
 
-  if (!state.redeem(params.get("code"), connection)) {
-    state.record({ call: "exchange", status: 400, connectionId: connection.id, detail: "invalid_grant" });
-    throw new HttpError(400, "invalid_grant", "The code is unknown, belongs to another connection or was used.");
+  const redeemed = await redeemCode(options.platform, connection, params.get("code"));
+  if (!redeemed.ok) {
+    const status = redeemed.error === "platform_unavailable" ? 502 : 400;
+    state.record({ call: "exchange", status, connectionId: connection.id, detail: redeemed.error });
+    throw new HttpError(status, redeemed.error, "The platform did not accept the authorization code.");
   }
   connection.status = "connected";
   state.record({ call: "exchange", status: 200, connectionId: connection.id, detail: fault === "slow" ? "slow" : "" });

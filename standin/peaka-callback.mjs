@@ -1,9 +1,10 @@
 // Peaka's own OAuth callback (guide steps 8-10): GET, or POST for a
-// form_post the edge worker relayed with a 307. Validates state and code,
-// then redirects to the connection's connectionCallback with connectionId
-// and status.
+// form_post the edge worker relayed with a 307. Checks state and `iss`,
+// redeems the code at the platform's token endpoint, then redirects to the
+// connection's connectionCallback with connectionId and status.
 
 import { HttpError, redirect, requestParams } from "./http.mjs";
+import { issuerMatches, redeemCode } from "./platform-client.mjs";
 
 /**
  * The partner callback URL with connectionId and status. With
@@ -42,12 +43,22 @@ export async function peakaCallback(ctx, req, res, url) {
     throw new HttpError(400, "invalid_request", "This connection uses its own callback; Peaka's is not part of it.");
   }
   let status = "fail";
-  if (params.has("error")) {
+  let detail = "";
+  if (!issuerMatches(options.platform, params)) {
+    detail = "iss_mismatch";
+  } else if (params.has("error")) {
     connection.status = "failed";
-  } else if (state.redeem(params.get("code"), connection)) {
-    connection.status = "connected";
-    status = "success";
+  } else {
+    const redeemed = await redeemCode(options.platform, connection, params.get("code"));
+    if (redeemed.ok) {
+      connection.status = "connected";
+      status = "success";
+    } else {
+      detail = redeemed.error;
+      // A replayed callback must not undo a connection that already succeeded.
+      if (connection.status === "pending") connection.status = "failed";
+    }
   }
-  state.record({ call: "callback", status: 302, connectionId: connection.id, detail: status });
+  state.record({ call: "callback", status: 302, connectionId: connection.id, detail: detail || status });
   redirect(res, completionUrl(connection.connectionCallback, connection.id, status, options.completionStyle), 302);
 }

@@ -1,8 +1,8 @@
-// A local stand-in for one Peaka zone: partner API, the provider's consent
-// screen and Peaka's OAuth callback, on one origin. Development and tests
-// only; nothing here is part of the worker.
+// A local stand-in for one Peaka zone: partner API and Peaka's OAuth
+// callback, on one origin, an OAuth client of the platform (provider.mjs).
+// Development and tests only; nothing here is part of the worker.
 
-import { consentDecision, consentPage } from "./consent.mjs";
+import { clientSecretFor, peakaClientId } from "./flows.mjs";
 import { escapeHtml, layout } from "./html.mjs";
 import { HttpError, handler, listen, sendHtml, sendJson } from "./http.mjs";
 import { createConnection, exchangeCallback } from "./peaka-api.mjs";
@@ -15,8 +15,11 @@ import { StandinState } from "./state.mjs";
  * @property {string} [origin]          Public origin for consent URLs and the callback; default http://localhost:<port>.
  * @property {string} projectId
  * @property {string} apiKey            The partner API key the worker must present.
- * @property {Record<string, { redirectUri?: string, responseMode?: "query" | "form_post" }>} [apps]
- *   The provider's registered OAuth apps by client id: where it sends users back and how.
+ * @property {import("./platform-client.mjs").PlatformEndpoints} platform  The OAuth server consents and codes go through.
+ * @property {Record<string, { redirectUri?: string, responseMode?: "query" | "form_post",
+ *   tokenAuth?: "client_secret_basic" | "client_secret_post" }>} [apps]
+ *   What Peaka knows of the OAuth apps by client id (flows.mjs `peakaApps`).
+ * @property {string} [peakaClientSecret] The secret of Peaka's own app in this zone at the platform.
  * @property {number} [delayMs]         Fixed delay before every API answer (load tests, benchmarks).
  * @property {number} [slowMs]          How long the "slow" fault waits.
  * @property {"standard" | "guide"} [completionStyle]
@@ -38,8 +41,9 @@ export function createStandinContext(input) {
       slowMs: 15_000,
       completionStyle: "standard",
       quiet: false,
+      peakaClientSecret: clientSecretFor(peakaClientId(input.zone)),
       ...input,
-      peakaClientId: `peaka-${input.zone}-app`,
+      peakaClientId: peakaClientId(input.zone),
     },
     state: new StandinState(input.zone),
   };
@@ -64,7 +68,9 @@ function homePage(ctx) {
     .join("");
   const body = `<div class="card"><h1>Peaka stand-in, ${escapeHtml(options.zone.toUpperCase())} zone</h1>
   <p class="muted">Partner API at <code>${escapeHtml(options.origin)}/api/v1</code>, Peaka's callback at
-  <code>${escapeHtml(options.origin)}/oauth2/callback</code>. Recorded calls: <a href="/__standin/calls">/__standin/calls</a>.</p>
+  <code>${escapeHtml(options.origin)}/oauth2/callback</code>. Consents and codes go through the platform at
+  <a href="${escapeHtml(options.platform.issuer)}/.well-known/openid-configuration">${escapeHtml(options.platform.issuer)}</a>.
+  Recorded calls: <a href="/__standin/calls">/__standin/calls</a>.</p>
   <table><tr><th>connection</th><th>type</th><th>response</th><th>status</th></tr>${rows}</table></div>`;
   return layout({
     title: "Peaka stand-in",
@@ -87,8 +93,6 @@ export function standinHandler(ctx) {
     if (req.method === "POST" && pathname === paths.create) return createConnection(ctx, req, res);
     if (req.method === "POST" && pathname === paths.exchange) return exchangeCallback(ctx, req, res);
     if (pathname.startsWith("/api/")) throw new HttpError(404, "not_found", "No such API endpoint or project.");
-    if (req.method === "GET" && pathname === "/consent") return consentPage(ctx, req, res, url);
-    if (req.method === "POST" && pathname === "/consent") return consentDecision(ctx, req, res, url);
     if ((req.method === "GET" || req.method === "POST") && pathname === "/oauth2/callback") {
       return peakaCallback(ctx, req, res, url);
     }

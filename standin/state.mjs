@@ -1,10 +1,20 @@
-// What one stand-in zone remembers: connections, the provider's pending
-// states and issued codes, and a log of calls without any secret in it.
+// What one stand-in zone remembers: connections (with the OAuth app's client
+// secret, in memory only), the states of its consent URLs, and a log of calls
+// without any secret in it. Codes belong to the platform (provider.mjs).
 
 import { randomBytes, randomUUID } from "node:crypto";
 
-/** Exchange faults a code can carry, chosen on the consent page for fault demos. */
-export const FAULTS = ["none", "slow", "500", "garbage"];
+/**
+ * How Peaka's exchange endpoint treats a connection, for fault demos and
+ * tests; chosen on the consent screen's stand-in panel.
+ */
+export const FAULT_CHOICES = [
+  { value: "none", label: "answers normally" },
+  { value: "slow", label: "answers too slowly (timeout)" },
+  { value: "500", label: "answers 500" },
+  { value: "garbage", label: "answers with garbage" },
+];
+export const FAULTS = FAULT_CHOICES.map((choice) => choice.value);
 
 const MAX_CALLS = 1000;
 
@@ -16,17 +26,13 @@ const MAX_CALLS = 1000;
  * @property {"us" | "eu"} zone
  * @property {string} [connectionCallback]
  * @property {string} [clientId]
+ * @property {string} [clientSecret]   Used at the platform's token endpoint; never logged or shown.
+ * @property {"client_secret_basic" | "client_secret_post"} [tokenAuth]
  * @property {string} [state]
  * @property {string} [redirectUri]
  * @property {"query" | "form_post"} [responseMode]
+ * @property {string} [fault]          One of FAULTS; how the exchange endpoint answers.
  * @property {"pending" | "connected" | "failed"} status
- */
-
-/**
- * @typedef {object} IssuedCode
- * @property {string} connectionId
- * @property {string} fault
- * @property {boolean} used
  */
 
 export class StandinState {
@@ -37,8 +43,6 @@ export class StandinState {
     this.connections = new Map();
     /** @type {Map<string, string>} state -> connection id */
     this.byState = new Map();
-    /** @type {Map<string, IssuedCode>} */
-    this.codes = new Map();
     /** @type {Array<{ at: string, zone: string, call: string, status: number, connectionId?: string, detail?: string }>} */
     this.calls = [];
   }
@@ -52,11 +56,12 @@ export class StandinState {
   }
 
   /**
-   * A state with `+`, `/`, `=` and a space in it: any proxy on the way that
-   * decodes and re-encodes the query instead of copying it breaks the match.
+   * A state that always holds a space, `+`, `/` and `=`: any proxy on the way
+   * that decodes and re-encodes the query instead of copying it breaks the
+   * match. 17 random bytes in base64 always end in one `=`.
    */
   newState(connectionId) {
-    const state = `${this.zone} ${randomBytes(17).toString("base64")}`;
+    const state = `${this.zone} +/${randomBytes(17).toString("base64")}`;
     this.byState.set(state, connectionId);
     return state;
   }
@@ -67,28 +72,10 @@ export class StandinState {
     return id === undefined ? undefined : this.connections.get(id);
   }
 
-  /** @param {string} connectionId @param {string} fault */
-  issueCode(connectionId, fault) {
-    const code = `code_${this.zone}_${randomBytes(18).toString("base64url")}`;
-    this.codes.set(code, { connectionId, fault, used: false });
-    return code;
-  }
-
-  /**
-   * The code's record when it was issued for this connection and not used
-   * yet; marks it used, because an authorization code works once.
-   * @param {string | null} code @param {Connection} connection
-   */
-  redeem(code, connection) {
-    const issued = code === null ? undefined : this.codes.get(code);
-    if (!issued || issued.connectionId !== connection.id || issued.used) return undefined;
-    issued.used = true;
-    return issued;
-  }
-
-  /** @param {string | null} code */
-  peekCode(code) {
-    return code === null ? undefined : this.codes.get(code);
+  /** Sets the exchange fault of the connection a consent URL's state belongs to, if this zone made it. */
+  chooseFault(state, fault) {
+    const connection = this.connectionForState(state);
+    if (connection && FAULTS.includes(fault)) connection.fault = fault;
   }
 
   /** @param {{ call: string, status: number, connectionId?: string, detail?: string }} entry */

@@ -256,7 +256,7 @@ export function renderReport(input: ReportInput): string {
     "",
     `The worker in \`CALLBACK_MODE=exchange\` with \`PEAKA_US_API_URL\` pointing at a stand-in partner API on loopback (bench/servers/upstream.ts) that answers after a fixed ${settings.upstreamDelayMs} ms. Each request carries a new code (a repeated code is answered from its stored outcome without calling Peaka) and a \`state\` whose record is in KV, so every request does the full path: two KV reads in parallel, the POST to Peaka, the 303 back, and the outcome write and connection delete after the response. ${settings.exchangeConnections} connections, ${settings.exchangeDurationSeconds} s per run, ${settings.rounds} rounds interleaved with the same POST sent to the stand-in directly.`,
     "",
-    "The stand-in under standin/ (used by the end-to-end tests) accepts only codes issued by its own consent screen, once each; a load run would have to drive a consent per request, so this benchmark uses the minimal delayed upstream in bench/servers/ instead.",
+    "The stand-in under standin/ (used by the end-to-end tests) redeems every code at the platform's OAuth server (oidc-provider), which accepts only codes it issued, once each, and adds its own CPU cost per request; this benchmark measures the worker, so it uses the minimal delayed upstream in bench/servers/ instead.",
     "",
     "| path | p50 ms | p99 ms | req/s | server CPU µs/request |",
     "| --- | ---: | ---: | ---: | ---: |",

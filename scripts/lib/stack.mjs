@@ -1,7 +1,8 @@
-// Starts the whole local setup: the Peaka stand-in (US and EU), one edge
-// worker per callback mode under `wrangler dev` (local KV, no Cloudflare
-// account), and the demo partner app. `npm run dev` and `npm run test:e2e`
-// both use it, so the tests exercise exactly what a newcomer clicks through.
+// Starts the whole local setup: the platform's OAuth server (oidc-provider),
+// the Peaka stand-in (US and EU), one edge worker per callback mode under
+// `wrangler dev` (local KV, no Cloudflare account), and the demo partner app.
+// `npm run dev` and `npm run test:e2e` both use it, so the tests exercise
+// exactly what a newcomer clicks through.
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -9,16 +10,18 @@ import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { providerApps } from "../../standin/flows.mjs";
+import { oauthApps, peakaApps, platformClients } from "../../standin/flows.mjs";
 import { defaultReturnUrl, startPartnerApp } from "../../standin/partner-app.mjs";
 import { startStandin } from "../../standin/peaka.mjs";
+import { startProvider } from "../../standin/provider.mjs";
 import { directStarter, edgeStarter } from "../../standin/starters.mjs";
+import { FAULT_CHOICES } from "../../standin/state.mjs";
 
 export const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 
 /** Fixed ports for `npm run dev`, so the printed URLs stay the same between runs. */
-export const DEV_PORTS = { app: 3000, relay: 8787, exchange: 8789, us: 8790, eu: 8791 };
+export const DEV_PORTS = { app: 3000, relay: 8787, exchange: 8789, us: 8790, eu: 8791, platform: 8792 };
 
 const PROJECT_ID = "demo_project";
 
@@ -242,6 +245,7 @@ export async function startStack(options) {
     exchange: `http://localhost:${ports.exchange}`,
     us: `http://localhost:${ports.us}`,
     eu: `http://localhost:${ports.eu}`,
+    platform: `http://localhost:${ports.platform}`,
   };
   if (options.freshState) rmSync(options.stateDir, { recursive: true, force: true });
 
@@ -258,9 +262,32 @@ export async function startStack(options) {
   };
 
   try {
-    const apps = providerApps({ relay: urls.relay });
-    const slowMs = options.slowMs ?? 15_000;
+    const apps = oauthApps({
+      peakaCallbacks: { us: `${urls.us}/oauth2/callback`, eu: `${urls.eu}/oauth2/callback` },
+      workers: { relay: urls.relay, exchange: urls.exchange },
+    });
     const standins = {};
+    // One platform for both zones, as Google is one for Peaka's US and EU:
+    // each zone is its own client of it, with its own callback.
+    const platform = await startProvider({
+      port: ports.platform,
+      issuer: urls.platform,
+      clients: platformClients(apps),
+      faults: {
+        choices: FAULT_CHOICES,
+        choose: (state, fault) => {
+          for (const standin of Object.values(standins)) standin.ctx.state.chooseFault(state, fault);
+        },
+      },
+      quiet: options.quiet,
+    });
+    stops.push(platform.close);
+    const platformEndpoints = {
+      issuer: platform.issuer,
+      authorizationUrl: platform.authorizationUrl,
+      tokenUrl: platform.tokenUrl,
+    };
+    const slowMs = options.slowMs ?? 15_000;
     for (const zone of /** @type {const} */ (["us", "eu"])) {
       const standin = await startStandin({
         zone,
@@ -268,7 +295,8 @@ export async function startStack(options) {
         origin: urls[zone],
         projectId: PROJECT_ID,
         apiKey: secrets.apiKey,
-        apps,
+        platform: platformEndpoints,
+        apps: peakaApps(apps),
         slowMs,
         // US answers in the guide's literal `?connectionId=X?status=Y` form, EU with `&`.
         completionStyle: zone === "us" ? "guide" : "standard",
@@ -344,13 +372,14 @@ export async function startStack(options) {
       origin: urls.app,
       workers: workerOrigins,
       standins: { us: urls.us, eu: urls.eu },
+      platform: urls.platform,
       start,
       startedVia,
       quiet: options.quiet,
     });
     stops.push(app.close);
 
-    return { urls, secrets, standins, startMode, startedVia, stop };
+    return { urls, secrets, standins, platform, startMode, startedVia, stop };
   } catch (error) {
     await stop();
     throw error;
