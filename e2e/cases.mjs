@@ -139,6 +139,10 @@ async function assertLanding(tab, ctx, url, expected) {
   }
   assert.equal(await tab.page.textContent("#status"), expected.status);
   assert.equal(await tab.page.textContent("#connection-id"), connectionId);
+  // The demo app's backend verified the signed result for its own origin (DEFAULT_RETURN_URL carries none).
+  const verdict = (await tab.page.textContent("#result")) ?? "";
+  if (stack.startMode === "edge") assert.match(verdict, new RegExp(`^verified \\(${expected.status} via `), "result");
+  else assert.match(verdict, /^not verified/, "result");
   return connectionId;
 }
 
@@ -182,7 +186,8 @@ function flowCase(flow, zone, decision) {
                   zone,
                   flowId: flow.id,
                 }
-              : { status: "fail", zone, flowId: flow.id };
+              : // Peaka's callback says only "fail"; the worker names it connection_failed.
+                { status: "fail", error: "connection_failed", zone, flowId: flow.id };
         const connectionId = await assertLanding(tab, ctx, url, expected);
 
         const connection = ctx.stack.standins[zone].ctx.state.connections.get(connectionId);
@@ -323,8 +328,8 @@ function misregisteredCase(zone) {
         if (state) ctx.seen.states.add(state);
         assert.deepEqual(
           navigations(tab.requests).map((r) => `${r.method} ${where(r.url, urls)}`),
-          ["GET app:/", "POST app:/connect", "GET platform:/auth"],
-          "the browser stops at the platform: no worker callback, so the worker never received a code",
+          ["GET app:/", "POST app:/connect", "GET exchange:/oauth2/begin", "GET platform:/auth"],
+          "the browser stops at the platform: bound at the worker's startUrl, then no worker callback, so the worker never received a code",
         );
         assert.equal(ctx.stack.platform.codesIssued(clientId), codesBefore, "the platform issued no code");
         const connection = ctx.stack.standins[zone].ctx.state.connectionForState(state);

@@ -30,7 +30,11 @@ try {
     // Under .wrangler/ (git-ignored): local KV survives restarts like plain `wrangler dev`.
     stateDir: join(ROOT, ".wrangler/peaka-dev"),
     start: direct ? "direct" : "edge",
-    entrySecrets: { adminToken: entry.ADMIN_TOKEN.value, linkSigningKey: entry.LINK_SIGNING_KEY.value },
+    entrySecrets: {
+      adminToken: entry.ADMIN_TOKEN.value,
+      linkSigningKey: entry.LINK_SIGNING_KEY.value,
+      resultSigningKey: entry.RESULT_SIGNING_KEY.value,
+    },
     onWorkerOutput: (mode, line) => {
       if (line.trim() !== "" && !WRANGLER_BANNER.test(line)) console.log(`[edge-${mode}] ${line}`);
     },
@@ -68,6 +72,7 @@ console.log(`
   Both workers, for curl and \`npm run sign-link\` (README, "Try it locally"):
     ${shown("ADMIN_TOKEN")}
     ${shown("LINK_SIGNING_KEY")}
+    ${shown("RESULT_SIGNING_KEY")}   (the demo app verifies \`result\` with it)
     RETURN_ORIGINS=${urls.app}${shellKeyNote}
 
   Press Ctrl+C to stop.

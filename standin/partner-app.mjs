@@ -2,6 +2,7 @@
 // and returns to. A button per flow and zone, and a landing page that shows
 // what came back. Its origin is the one listed in RETURN_ORIGINS.
 
+import { verifyResult } from "../src/security/result.js";
 import { FLOWS, flowById, MISREGISTERED_FLOW, MISREGISTERED_REDIRECT_URI, TOKEN_FLOW, ZONES } from "./flows.mjs";
 import { escapeHtml, hiddenInputs, layout } from "./html.mjs";
 import { HttpError, handler, listen, redirect, requestParams, sendHtml } from "./http.mjs";
@@ -16,6 +17,7 @@ const ACCENT = "#0f766e";
  * @property {string} startedVia                 Shown on the page: how connections are started.
  * @property {Record<"us" | "eu", string>} standins
  * @property {string} platform                   The OAuth server's origin.
+ * @property {string} [resultSigningKey]         RESULT_SIGNING_KEY: the landing page verifies `result` with it.
  * @property {boolean} [quiet]
  */
 
@@ -75,8 +77,31 @@ function homePage(options) {
   return layout({ title: "Demo partner app", brand: "Acme Analytics", tag: "demo partner app", accent: ACCENT, body });
 }
 
-/** @param {URLSearchParams} params */
-function landingPage(params) {
+/**
+ * What a partner's backend does with the return URL: `status` alone proves
+ * nothing; the signed `result` does, if it verifies for this app's origin
+ * and says the same as the query.
+ * @param {URLSearchParams} params
+ * @param {PartnerAppOptions} options
+ */
+async function verification(params, options) {
+  const token = params.get("result");
+  if (token === null) return "not verified (no result)";
+  if (!options.resultSigningKey) return "not verified (no key configured)";
+  try {
+    const claims = await verifyResult(token, options.resultSigningKey, { audience: options.origin });
+    const same = claims.status === params.get("status") && (claims.sub ?? null) === params.get("connectionId");
+    return same ? `verified (${claims.status} via ${claims.via})` : "not verified (result and query differ)";
+  } catch (error) {
+    return `not verified (${error && typeof error === "object" && "code" in error ? error.code : "error"})`;
+  }
+}
+
+/**
+ * @param {URLSearchParams} params
+ * @param {PartnerAppOptions} options
+ */
+async function landingPage(params, options) {
   const status = params.get("status");
   const flow = flowById(params.get("flow") ?? "");
   const rows = [
@@ -87,6 +112,7 @@ function landingPage(params) {
     ["flow", flow ? `${flow.option} ${flow.title}` : params.get("flow"), "flow"],
     ["zone", params.get("zone"), "zone"],
     ["via", params.get("via") === "default" ? "DEFAULT_RETURN_URL (no stored record)" : "stored return URL", "via"],
+    ["result", await verification(params, options), "result"],
   ]
     .map(
       ([name, value, id]) =>
@@ -110,7 +136,7 @@ export function partnerAppHandler(options) {
     if (!options.quiet) console.log(`[partner-app] ${req.method} ${url.pathname}`);
     if (req.method === "GET" && url.pathname === "/") return sendHtml(res, 200, homePage(options));
     if (req.method === "GET" && url.pathname === "/connected") {
-      return sendHtml(res, 200, landingPage(new URLSearchParams(url.search)));
+      return sendHtml(res, 200, await landingPage(new URLSearchParams(url.search), options));
     }
     if (req.method === "POST" && url.pathname === "/connect") {
       const form = await requestParams(req, url);

@@ -69,8 +69,9 @@ export function edgeStarter(options) {
     if (!response.ok) throw await failure(response, "The edge worker's API");
     const answer = await response.json();
     if (flow.token && typeof answer.connectionId === "string") return { connectionId: answer.connectionId };
-    if (typeof answer.consentUrl !== "string") throw new Error("The edge worker's API returned no consentUrl.");
-    return { location: answer.consentUrl };
+    // The browser's first stop is the worker's startUrl, which binds it to this flow.
+    if (typeof answer.startUrl !== "string") throw new Error("The edge worker's API returned no startUrl.");
+    return { location: answer.startUrl };
   };
 }
 

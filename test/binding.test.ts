@@ -199,8 +199,10 @@ describe("a second browser is refused", () => {
     expect(own.status).toBe(303);
     expect(own.headers.get("location")).toBe(`${RETURN_URL}&connectionId=${id}&status=success`);
     expect(seen).toHaveLength(1);
-    // The flow is over: its cookie is cleared.
-    expect(own.headers.getSetCookie()[0]).toMatch(/^__Host-pce-[0-9a-f]{16}=; Max-Age=0;/);
+    // The cookie stays, so that a repeated callback in this browser gets the same answer.
+    expect(own.headers.getSetCookie()).toEqual([]);
+    const again = await alice.get(callback, EXCHANGE);
+    expect(again.headers.get("location")).toBe(`${RETURN_URL}&connectionId=${id}&status=success`);
 
     // The same callback replayed from elsewhere does not get the answer; no second call either.
     expect((await mallory.get(callback, EXCHANGE)).status).toBe(403);
@@ -221,6 +223,10 @@ describe("a second browser is refused", () => {
     const own = await alice.get(completion);
     expect(own.status).toBe(303);
     expect(own.headers.get("location")).toBe(`${RETURN_URL}&connectionId=${id}&status=success`);
+    // The record is spent with this answer, and the flow's cookie expires with it.
+    expect(own.headers.getSetCookie()[0]).toMatch(
+      /^__Host-pce-[0-9a-f]{16}=; Max-Age=0; Path=\/; Secure; HttpOnly; SameSite=None$/,
+    );
   });
 
   it("logs browser_mismatch and sends nothing to Peaka for 50 junk exchange callbacks", async () => {

@@ -13,6 +13,7 @@ import { readFileSync } from "node:fs";
 export const DEV_ENTRY_SECRETS = Object.freeze({
   ADMIN_TOKEN: "dev-only-admin-token-change-me-0123456789",
   LINK_SIGNING_KEY: "dev-only-link-signing-key-change-me-0123456789",
+  RESULT_SIGNING_KEY: "dev-only-result-signing-key-change-me-0123456789",
 });
 
 /**
@@ -38,7 +39,7 @@ export function readDevVars(path) {
 }
 
 /**
- * ADMIN_TOKEN and LINK_SIGNING_KEY for `npm run dev`: each from .dev.vars
+ * ADMIN_TOKEN, LINK_SIGNING_KEY and RESULT_SIGNING_KEY for `npm run dev`: each from .dev.vars
  * when it sets one (the same file `wrangler dev` and `npm run sign-link`
  * read), else the dev-only value. Never from the shell's environment: a
  * production secret exported there must not end up in a local worker.
@@ -52,5 +53,9 @@ export function devEntrySecrets(devVarsPath) {
     if (own) return { value: own, source: own === DEV_ENTRY_SECRETS[name] ? "dev-only" : ".dev.vars" };
     return { value: DEV_ENTRY_SECRETS[name], source: "dev-only" };
   };
-  return { ADMIN_TOKEN: pick("ADMIN_TOKEN"), LINK_SIGNING_KEY: pick("LINK_SIGNING_KEY") };
+  return {
+    ADMIN_TOKEN: pick("ADMIN_TOKEN"),
+    LINK_SIGNING_KEY: pick("LINK_SIGNING_KEY"),
+    RESULT_SIGNING_KEY: pick("RESULT_SIGNING_KEY"),
+  };
 }

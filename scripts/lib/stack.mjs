@@ -227,7 +227,7 @@ async function loadLinkSigner() {
  * @param {{ ports: typeof DEV_PORTS & { relayInspector: number, exchangeInspector: number },
  *   stateDir: string, freshState?: boolean, quiet?: boolean, start?: "edge" | "direct", snapshot?: boolean,
  *   slowMs?: number, timeoutMs?: number, onWorkerOutput?: (mode: string, line: string) => void,
- *   entrySecrets?: { adminToken: string, linkSigningKey: string } }} options
+ *   entrySecrets?: { adminToken: string, linkSigningKey: string, resultSigningKey: string } }} options
  *   entrySecrets: ADMIN_TOKEN and LINK_SIGNING_KEY for both workers. `npm run dev`
  *   passes known ones so a developer can call the workers by hand; without
  *   them each run gets random ones (the tests search the logs for them).
@@ -238,6 +238,7 @@ export async function startStack(options) {
     apiKey: `standin-key-${randomBytes(12).toString("hex")}`,
     adminToken: options.entrySecrets?.adminToken ?? `admin-${randomBytes(24).toString("base64url")}`,
     linkSigningKey: options.entrySecrets?.linkSigningKey ?? randomBytes(32).toString("base64url"),
+    resultSigningKey: options.entrySecrets?.resultSigningKey ?? randomBytes(32).toString("base64url"),
   };
   const urls = {
     app: `http://localhost:${ports.app}`,
@@ -319,6 +320,8 @@ export async function startStack(options) {
       PEAKA_TIMEOUT_MS: String(options.timeoutMs ?? 3000),
       ADMIN_TOKEN: secrets.adminToken,
       LINK_SIGNING_KEY: secrets.linkSigningKey,
+      // The demo app verifies the signed result with the same key.
+      RESULT_SIGNING_KEY: secrets.resultSigningKey,
     };
     const onOutput = options.onWorkerOutput ?? (() => {});
     const snapshot = options.snapshot ? await bundleSnapshot(options.stateDir, onOutput) : undefined;
@@ -329,13 +332,18 @@ export async function startStack(options) {
         mode: "relay",
         port: ports.relay,
         inspectorPort: ports.relayInspector,
-        vars: { ...shared, CALLBACK_MODE: "relay", DEFAULT_RETURN_URL: defaultReturnUrl(urls.app) },
+        vars: {
+          ...shared,
+          PUBLIC_ORIGINS: urls.relay,
+          CALLBACK_MODE: "relay",
+          DEFAULT_RETURN_URL: defaultReturnUrl(urls.app),
+        },
       },
       {
         mode: "exchange",
         port: ports.exchange,
         inspectorPort: ports.exchangeInspector,
-        vars: { ...shared, CALLBACK_MODE: "exchange" },
+        vars: { ...shared, PUBLIC_ORIGINS: urls.exchange, CALLBACK_MODE: "exchange" },
       },
     ];
     const workers = await Promise.all(
@@ -375,6 +383,7 @@ export async function startStack(options) {
       platform: urls.platform,
       start,
       startedVia,
+      resultSigningKey: secrets.resultSigningKey,
       quiet: options.quiet,
     });
     stops.push(app.close);

@@ -199,8 +199,11 @@ export async function completeSession(
     const redirect = await flowReturn(deps, record.returnUrl, {
       connectionId,
       status,
+      // The platform says only "fail"; the return URL and the result name it as one code.
+      ...(status === "fail" ? { error: "connection_failed" } : {}),
       zone: record.zone,
       via: "redirect",
+      // The record is spent with this answer: the flow's cookie can go too.
       ...(record.browser ? { endsBinding: record.browser } : {}),
     });
     deps.defer("delete_connection", store.deleteConnection(connectionId));
@@ -263,7 +266,7 @@ export async function finishOutcome(deps: Deps, outcome: Outcome, via: Via): Pro
       error: outcome.error,
       zone: outcome.zone,
       via,
-      ...(outcome.browser ? { endsBinding: outcome.browser } : {}),
+      // The cookie stays: a repeated callback in this browser gets this answer again.
     });
   }
   if (outcome.status === "success" && config.defaultReturnUrl) {

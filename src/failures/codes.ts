@@ -56,6 +56,11 @@ export const FAILURES = {
   uri_too_long: { status: 414, message: "The address is too long.", level: "warn" },
   unsupported_media_type: { status: 415, message: "The request body has an unsupported content type.", level: "warn" },
   rate_limited: { status: 429, message: "Too many requests. Wait a moment and try again.", level: "warn" },
+  connection_failed: {
+    status: 502,
+    message: "The platform reported that the connection failed.",
+    level: "info",
+  },
   provider_denied: { status: 400, message: "The provider did not grant access.", level: "info" },
   peaka_rejected: { status: 502, message: "Peaka did not accept the connection.", level: "error" },
   peaka_unavailable: { status: 503, message: "Peaka could not be reached. Try again in a moment.", level: "error" },

@@ -177,7 +177,6 @@ async function denied(
     extra: {
       error_description: description !== null && PROVIDER_DESCRIPTION.test(description) ? description : undefined,
     },
-    ...(record.browser ? { endsBinding: record.browser } : {}),
   });
 }
 
