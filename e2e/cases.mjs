@@ -15,6 +15,7 @@ import {
   TOKEN_FLOW,
   ZONES,
 } from "../standin/flows.mjs";
+import { freshProfile, launchBrowser } from "./browser.mjs";
 import {
   authorizationRequest,
   connectAndDecide,
@@ -425,6 +426,46 @@ const errorPageCase = {
   },
 };
 
+/**
+ * The browser binding: a flow's callback opened in a second browser (another
+ * profile, so none of the first one's cookies) is refused with 403 before the
+ * code leaves the worker, and the platform sees no second call.
+ */
+function secondBrowserCase(flowId, zone) {
+  const flow = flowById(flowId);
+  return {
+    name: `${flow?.option} ${zone}: the callback opened in a second browser is refused (browser_mismatch)`,
+    file: `${flowId}-${zone}-second-browser`,
+    async run(ctx) {
+      const tab = await openTab(ctx.browser);
+      const other = await launchBrowser(freshProfile());
+      try {
+        await connectAndDecide(tab, ctx.stack, { flowId, zone, decision: "approve" });
+        const landed = await settleOn(tab, (u) => u.pathname === "/connected");
+        const connectionId = landed.searchParams.get("connectionId") ?? "";
+        const urls = pageUrls(ctx.stack);
+        const callback = navigations(tab.requests).find((r) => where(r.url, urls).endsWith(`:${CALLBACK_PATH}`));
+        assert.ok(callback, "went through the edge callback");
+        ctx.seen.codes.add(paramsOf(callback).get("code") ?? "");
+        const exchangesBefore = standinCalls(ctx, zone, connectionId, "exchange").length;
+        const callbacksBefore = standinCalls(ctx, zone, connectionId, "callback").length;
+
+        const stranger = await other.context.newPage();
+        const response = await stranger.goto(callback.url);
+        await ctx.screenshot({ page: stranger, requests: [], statuses: new Map() }, `${flowId}-${zone}-second-browser`);
+        assert.equal(response?.status(), 403, "the second browser is refused");
+        assert.equal(new URL(stranger.url()).pathname, CALLBACK_PATH, "and stays on the worker");
+        assert.match((await stranger.content()) ?? "", /browser_mismatch/);
+        assert.equal(standinCalls(ctx, zone, connectionId, "exchange").length, exchangesBefore, "no second exchange");
+        assert.equal(standinCalls(ctx, zone, connectionId, "callback").length, callbacksBefore, "no second relay");
+      } finally {
+        await tab.page.close();
+        await other.close();
+      }
+    },
+  };
+}
+
 /** Every case, in the order they run. */
 export function allCases() {
   const cases = [];
@@ -436,6 +477,8 @@ export function allCases() {
     faultCase("eu", "garbage", "peaka_rejected"),
     faultCase("us", "slow", "peaka_unavailable"),
     replayCase,
+    secondBrowserCase("2b2-get", "us"),
+    secondBrowserCase("2b3-get", "eu"),
     misregisteredCase("us"),
     misregisteredCase("eu"),
     tokenCase("us"),
