@@ -199,9 +199,10 @@ or a signed start link (refused before Peaka is called or KV written), and
 stored in a record by an older configuration, then re-checked right before
 the redirect that would use it. "Accepted" means any redirect other than the
 partner's ERROR_URL. Each entry point is tried under the exact RETURN_ORIGINS
-of the test configuration and again under \`${WILDCARD_ORIGINS.join(",")}\`, where the
-${HOSTILE_RETURN_URLS.length - HOSTILE_UNDER_WILDCARD.length} entries one label under example.com are tenants the wildcard allows on
-purpose and the other ${HOSTILE_UNDER_WILDCARD.length} must still be refused.
+of the test configuration and again under
+\`${WILDCARD_ORIGINS.join(",")}\`, where the ${HOSTILE_RETURN_URLS.length - HOSTILE_UNDER_WILDCARD.length} entries one
+label under example.com are tenants the wildcard allows on purpose and the
+other ${HOSTILE_UNDER_WILDCARD.length} must still be refused.
 `);
   const redirectGroups = groups("open-redirect").filter(([, g]) => g.counts.inputsTried > 0);
   const wildcardSuffix = ` ${WILDCARD_LABEL}`;
