@@ -12,7 +12,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { cpus } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HOSTILE_RETURN_URLS } from "../test/fixtures/hostile-return-urls";
+import {
+  HOSTILE_RETURN_URLS,
+  HOSTILE_UNDER_WILDCARD,
+  WILDCARD_LABEL,
+  WILDCARD_ORIGINS,
+} from "../test/fixtures/hostile-return-urls";
 import type { CountName, HardeningCounts } from "../test/hardening/support/counts";
 import type { NetworkFaultResult } from "./load/network-faults";
 import type { ScenarioResult } from "./load/scenarios";
@@ -178,8 +183,9 @@ Result: **${passed ? "every check passed" : "FAILED, see the counts below"}** ($
 
 The open-redirect corpus (\`test/fixtures/hostile-return-urls.ts\`) holds
 ${HOSTILE_RETURN_URLS.length} return URLs, each refused by the rules (https only, exact origin from
-RETURN_ORIGINS, no userinfo, no backslash, no control, whitespace or
-non-ASCII character, at most 2048 characters):
+RETURN_ORIGINS, host written as served: no percent-escape, Unicode or numeric
+spelling and no default port; no userinfo, no backslash, no control,
+whitespace or non-ASCII character, at most 2048 characters):
 `);
   out.push(
     table(
@@ -192,18 +198,29 @@ Each is tried wherever a return URL enters: written through the server API
 or a signed start link (refused before Peaka is called or KV written), and
 stored in a record by an older configuration, then re-checked right before
 the redirect that would use it. "Accepted" means any redirect other than the
-partner's ERROR_URL.
+partner's ERROR_URL. Each entry point is tried under the exact RETURN_ORIGINS
+of the test configuration and again under
+\`${WILDCARD_ORIGINS.join(",")}\`, where the ${HOSTILE_RETURN_URLS.length - HOSTILE_UNDER_WILDCARD.length} entries one
+label under example.com are tenants the wildcard allows on purpose and the
+other ${HOSTILE_UNDER_WILDCARD.length} must still be refused.
 `);
+  const redirectGroups = groups("open-redirect").filter(([, g]) => g.counts.inputsTried > 0);
+  const wildcardSuffix = ` ${WILDCARD_LABEL}`;
   out.push(
     table(
-      ["Entry point", "Inputs tried", "Accepted"],
-      groups("open-redirect")
-        .filter(([, g]) => g.counts.inputsTried > 0)
-        .map(([name, g]) => [
-          name === "open-redirect corpus" ? "the allow-list function itself" : name,
-          g.counts.inputsTried,
-          g.counts.inputsAccepted,
-        ]),
+      ["Entry point", "Exact list: tried", "Accepted", "Wildcard list: tried", "Accepted"],
+      redirectGroups
+        .filter(([name]) => !name.endsWith(wildcardSuffix))
+        .map(([name, g]) => {
+          const w = byGroup.get(`${name}${wildcardSuffix}`)?.counts;
+          return [
+            name === "open-redirect corpus" ? "the allow-list function itself" : name,
+            g.counts.inputsTried,
+            g.counts.inputsAccepted,
+            w ? w.inputsTried : "not run",
+            w ? w.inputsAccepted : "",
+          ];
+        }),
     ),
   );
   out.push(`

@@ -29,7 +29,7 @@ describe("configuration", () => {
     expect(config.completePath).toBe("/oauth2/complete");
     expect(config.recordTtlSeconds).toBe(3600);
     expect(config.peakaTimeoutMs).toBe(10_000);
-    expect(config.returnOrigins.size).toBe(0);
+    expect(config.returnOrigins).toEqual({ exact: new Set(), wildcards: [] });
     expect(config.zones.us.apiUrl).toBe("https://partner.peaka.studio/api/v1");
     expect(config.zones.eu.apiUrl).toBe("https://partner.eu.peaka.studio/api/v1");
     expect(config.zones.us.callbackUrl).toBe("https://peaka.studio/oauth2/callback");
@@ -60,18 +60,83 @@ describe("configuration", () => {
   it("parses ZONE_BY_HOST and RETURN_ORIGINS lists", () => {
     const result = parse({
       ZONE_BY_HOST: " connect.eu.example.com=eu ,Connect.Example.com=us",
-      RETURN_ORIGINS: "https://app.example.com, https://APP2.example.com:8443/,http://localhost:3000",
+      RETURN_ORIGINS:
+        "https://app.example.com, https://APP2.example.com:8443/,http://localhost:3000, https://*.Tenants.example.com,https://*.example.net:8443",
     });
     if (!result.ok) throw new Error("config should parse");
     expect([...result.config.zoneByHost]).toEqual([
       ["connect.eu.example.com", "eu"],
       ["connect.example.com", "us"],
     ]);
-    expect([...result.config.returnOrigins]).toEqual([
+    expect([...result.config.returnOrigins.exact]).toEqual([
       "https://app.example.com",
       "https://app2.example.com:8443",
       "http://localhost:3000",
     ]);
+    expect(result.config.returnOrigins.wildcards).toEqual([
+      { scheme: "https:", suffix: "tenants.example.com", port: "" },
+      { scheme: "https:", suffix: "example.net", port: "8443" },
+    ]);
+  });
+
+  it.each([
+    "https://*.com",
+    "https://*",
+    "https://a.*.example.com",
+    "https://*example.com",
+    "*.example.com",
+    "http://*.example.com",
+    "http://*.localhost:3000",
+    "https://*.example.com:443",
+    "https://*.example.com/path",
+    "https://%2A.example.com",
+  ])("refuses the wildcard %j in RETURN_ORIGINS, naming the variable, not the value", (entry) => {
+    const found = problems({ RETURN_ORIGINS: `https://app.example.com,${entry}` });
+    expect(found).toHaveLength(1);
+    expect(found[0]?.variable).toBe("RETURN_ORIGINS");
+    // A fixed text: the rule, never the entry.
+    expect(found[0]?.reason).toBe(
+      "has an invalid wildcard: write https://*.example.com (https only, one leading *. over at least two labels, an optional non-default port)",
+    );
+  });
+
+  describe("ERROR_URL and DEFAULT_RETURN_URL pass the return-URL checker", () => {
+    const ORIGINS = "https://app.example.com,https://*.tenants.example.com,http://localhost:3000";
+
+    it.each([
+      ["ERROR_URL", "https:evil.com", "https://app.example.com,https://evil.com"],
+      ["ERROR_URL", "https:/evil.com", "https://app.example.com,https://evil.com"],
+      ["ERROR_URL", "https://evil.com/error", ORIGINS],
+      ["ERROR_URL", "https://app.example.com.evil.com/error", ORIGINS],
+      ["ERROR_URL", "https://app.example.%EF%BD%83om/error", ORIGINS],
+      ["ERROR_URL", "https://app.example.com:443/error", ORIGINS],
+      ["ERROR_URL", "https://user@app.example.com/error", ORIGINS],
+      ["ERROR_URL", "https://a.b.tenants.example.com/error", ORIGINS],
+      ["ERROR_URL", "http://app.example.com/error", "https://app.example.com"],
+      ["ERROR_URL", "https://app.example.com/error", ""],
+      ["DEFAULT_RETURN_URL", "https://app.example.com:443/x", ORIGINS],
+      ["DEFAULT_RETURN_URL", "https://%61pp.example.com/x", ORIGINS],
+      ["DEFAULT_RETURN_URL", "https://tenants.example.com/x", ORIGINS],
+    ] as const)("refuses %s=%j, naming the variable, never the value", (variable, value, origins) => {
+      const found = problems({ [variable]: value, RETURN_ORIGINS: origins });
+      expect(found.map((p) => p.variable)).toEqual([variable]);
+      expect(found[0]?.reason).toContain("RETURN_ORIGINS");
+      expect(JSON.stringify(found)).not.toContain(value);
+      expect(JSON.stringify(found)).not.toContain("evil");
+    });
+
+    it.each([
+      ["ERROR_URL", "https://app.example.com/oauth-error"],
+      ["ERROR_URL", "https://app.example.com/oauth-error/?partner=acme#top"],
+      ["ERROR_URL", "https://acme.tenants.example.com/error"],
+      ["ERROR_URL", "http://localhost:3000/error"],
+      ["DEFAULT_RETURN_URL", "https://APP.example.com/connections?x=1"],
+      ["DEFAULT_RETURN_URL", "https://acme.tenants.example.com/connections"],
+    ] as const)("accepts %s=%j and keeps it as written", (variable, value) => {
+      const result = parse({ [variable]: value, RETURN_ORIGINS: ORIGINS });
+      if (!result.ok) throw new Error(result.error.message);
+      expect(variable === "ERROR_URL" ? result.config.errorUrl : result.config.defaultReturnUrl).toBe(value);
+    });
   });
 
   it.each([
@@ -151,6 +216,33 @@ describe("a bad configuration at request time", () => {
     expect(body.error).toBe("config_invalid");
     expect(body.message).toContain("PEAKA_US_PROJECT_ID (or PEAKA_PROJECT_ID)");
     expect(JSON.stringify(body)).not.toContain("test-partner-key");
+  });
+
+  it("keeps ERROR_URL's own query and fragment and appends the failure", async () => {
+    const res = await call(
+      "https://connect.example.com/oauth2/complete?connectionId=conn_missing&status=success",
+      { headers: BROWSER },
+      { ERROR_URL: "https://app.example.com/oauth-error?partner=acme#top" },
+    );
+    expect(res.status).toBe(303);
+    const to = new URL(res.headers.get("location") ?? "");
+    expect(to.origin + to.pathname).toBe("https://app.example.com/oauth-error");
+    expect(to.search).toMatch(/^\?partner=acme&error=unknown_connection&connectionId=conn_missing&requestId=/);
+    expect(to.hash).toBe("#top");
+  });
+
+  it("refuses ERROR_URL=https:evil.com at request time without following or printing it", async () => {
+    const res = await call(
+      "https://connect.example.com/oauth2/complete?connectionId=conn_missing&status=success",
+      { headers: BROWSER },
+      { ERROR_URL: "https:evil.com", RETURN_ORIGINS: "https://app.example.com,https://evil.com" },
+    );
+    expect(res.status).toBe(500);
+    expect(res.headers.get("location")).toBeNull();
+    const page = await res.text();
+    expect(page).toContain("config_invalid");
+    expect(page).toContain("ERROR_URL");
+    expect(page).not.toContain("https:evil.com");
   });
 
   it("reports the problem on /healthz", async () => {

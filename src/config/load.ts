@@ -119,7 +119,7 @@ export function parseConfig(env: Env): ConfigResult {
   const returnOrigins = c.parse(env, "RETURN_ORIGINS", schemas.originsSchema);
   const recordTtlSeconds = c.parse(env, "RECORD_TTL_SECONDS", schemas.ttlSchema);
   const peakaTimeoutMs = c.parse(env, "PEAKA_TIMEOUT_MS", schemas.timeoutSchema);
-  const errorUrl = c.parse(env, "ERROR_URL", schemas.errorUrlSchema);
+  const errorUrl = raw(env, "ERROR_URL");
   const defaultReturnUrl = raw(env, "DEFAULT_RETURN_URL");
   const publicOrigins = c.parse(env, "PUBLIC_ORIGINS", schemas.publicOriginsSchema);
   const browserBinding = c.parse(env, "BROWSER_BINDING", schemas.browserBindingSchema);
@@ -138,12 +138,16 @@ export function parseConfig(env: Env): ConfigResult {
       });
     }
   }
-  if (defaultReturnUrl !== undefined && returnOrigins !== undefined) {
-    const check = checkReturnUrl(defaultReturnUrl, returnOrigins);
-    if (!check.ok) {
+  // Both are return URLs the worker redirects to: the same checker, never the value in the message.
+  for (const [variable, url] of [
+    ["DEFAULT_RETURN_URL", defaultReturnUrl],
+    ["ERROR_URL", errorUrl],
+  ] as const) {
+    const check = url !== undefined && returnOrigins !== undefined ? checkReturnUrl(url, returnOrigins) : undefined;
+    if (check && !check.ok) {
       c.problems.push({
-        variable: "DEFAULT_RETURN_URL",
-        reason: `must be an https URL whose origin is listed in RETURN_ORIGINS (${check.reason})`,
+        variable,
+        reason: `must pass the return-URL rules and be allowed by RETURN_ORIGINS (rejected: ${check.reason})`,
       });
     }
   }

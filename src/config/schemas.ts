@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { parseAllowedOrigin } from "../security/return-url";
+import { EMPTY_ALLOW_LIST, parseAllowedOrigin, parseAllowList } from "../security/return-url";
 import { hasAllowedScheme } from "../security/url-scheme";
 import { ZONES, type Zone } from "./types";
 
@@ -25,7 +25,6 @@ function baseUrl(what: string) {
 
 export const apiUrlSchema = baseUrl("the partner API base, e.g. https://partner.peaka.studio/api/v1");
 export const callbackUrlSchema = baseUrl("Peaka's OAuth callback, e.g. https://peaka.studio/oauth2/callback");
-export const errorUrlSchema = baseUrl("the partner's error page");
 
 export const zoneSchema = z.enum(ZONES, { error: `must be one of: ${ZONES.join(", ")}` });
 
@@ -97,17 +96,28 @@ export const zoneByHostSchema = z.pipe(
   }),
 );
 
+/** An entry that tries to be a wildcard, so that its problem is explained as one. */
+const WILDCARD = /\*|%2a/i;
+
 export const originsSchema = z.pipe(
-  z
-    .string()
-    .check(
-      z.refine(
-        (s) => list(s).every((entry) => parseAllowedOrigin(entry) !== undefined),
-        "must be comma-separated origins such as https://app.example.com (https, or http://localhost / http://127.0.0.1 with a port)",
-      ),
+  z.string().check(
+    z.refine(
+      (s) => list(s).every((entry) => WILDCARD.test(entry) || parseAllowedOrigin(entry) !== undefined),
+      "must be comma-separated origins such as https://app.example.com (https, or http://localhost / http://127.0.0.1 with a port)",
     ),
-  z.transform((s) => new Set(list(s).map((entry) => parseAllowedOrigin(entry) as string)) as ReadonlySet<string>),
+    z.refine(
+      (s) => list(s).every((entry) => !WILDCARD.test(entry) || parseAllowedOrigin(entry) !== undefined),
+      "has an invalid wildcard: write https://*.example.com (https only, one leading *. over at least two labels, an optional non-default port)",
+    ),
+  ),
+  z.transform((s) => parseAllowList(list(s)) ?? EMPTY_ALLOW_LIST),
 );
+
+/** One PUBLIC_ORIGINS entry as an origin: exact only, a wildcard names no host to answer on. */
+function exactOrigin(entry: string): string | undefined {
+  const parsed = parseAllowedOrigin(entry);
+  return parsed?.kind === "exact" ? parsed.origin : undefined;
+}
 
 /** PUBLIC_ORIGINS: exact origins (no wildcard), https or http on loopback. */
 export const publicOriginsSchema = z.pipe(
@@ -115,11 +125,11 @@ export const publicOriginsSchema = z.pipe(
     .string()
     .check(
       z.refine(
-        (s) => list(s).every((entry) => parseAllowedOrigin(entry) !== undefined),
-        "must be comma-separated origins this deployment answers on, such as https://connect.example.com (https, or http://localhost / http://127.0.0.1)",
+        (s) => list(s).every((entry) => exactOrigin(entry) !== undefined),
+        "must be comma-separated origins this deployment answers on, such as https://connect.example.com (https, or http://localhost / http://127.0.0.1; no wildcard)",
       ),
     ),
-  z.transform((s) => new Set(list(s).map((entry) => parseAllowedOrigin(entry) as string)) as ReadonlySet<string>),
+  z.transform((s) => new Set(list(s).map((entry) => exactOrigin(entry) as string)) as ReadonlySet<string>),
 );
 
 export const browserBindingSchema = z.enum(["required", "off"], { error: "must be required or off" });

@@ -1,3 +1,5 @@
+import type { OriginAllowList } from "../security/return-url";
+
 export const ZONES = ["us", "eu"] as const;
 export type Zone = (typeof ZONES)[number];
 
@@ -45,7 +47,7 @@ export interface Config {
   readonly mode: CallbackMode;
   readonly callbackPath: string;
   readonly completePath: string;
-  readonly returnOrigins: ReadonlySet<string>;
+  readonly returnOrigins: OriginAllowList;
   readonly defaultReturnUrl?: string;
   readonly errorUrl?: string;
   readonly recordTtlSeconds: number;

@@ -10,6 +10,8 @@ const REJECTION_TEXT: Record<ReturnUrlRejection, string> = {
   unparseable: "must be an absolute URL written scheme://host/…",
   scheme: "must be https (http only for a listed localhost or 127.0.0.1 origin)",
   userinfo: "must not contain a user name or password",
+  authority:
+    "must write its host in plain ASCII, as it is served (no percent-escapes, Unicode or numeric spellings), and leave out a default port such as :443",
   origin: "must have an origin listed in RETURN_ORIGINS",
 };
 

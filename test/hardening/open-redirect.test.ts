@@ -2,10 +2,17 @@ import { env } from "cloudflare:test";
 import { HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
 import { FAILURES, type FailureCode } from "../../src/failures/codes";
-import { checkReturnUrl } from "../../src/security/return-url";
+import { checkReturnUrl, type OriginAllowList, parseAllowList } from "../../src/security/return-url";
 import { SIGNED_FIELDS, signPayload } from "../../src/security/start-link";
 import { Store } from "../../src/storage/store";
-import { HOSTILE_RETURN_URLS } from "../fixtures/hostile-return-urls";
+import {
+  EXACT_ORIGINS,
+  HOSTILE_RETURN_URLS,
+  HOSTILE_UNDER_WILDCARD,
+  type HostileReturnUrl,
+  WILDCARD_LABEL,
+  WILDCARD_ORIGINS,
+} from "../fixtures/hostile-return-urls";
 import { ADMIN_TOKEN, LINK_KEY, mockCreate } from "../fixtures/start";
 import { API_KEY, peaka, US_API } from "../helpers/peaka";
 import { API_CLIENT, BROWSER } from "../helpers/worker";
@@ -21,10 +28,46 @@ import { type Send, workerWith } from "./support/worker";
  * right before the user is redirected (written under an older
  * RETURN_ORIGINS, or by a buggy writer). The worker must answer with the
  * failure (page, JSON, or the partner's ERROR_URL), never redirect to it.
+ *
+ * Everything runs twice: under the exact RETURN_ORIGINS of the test
+ * configuration, and under https://*.example.com (less the tenants that
+ * wildcard allows on purpose), where ERROR_URL is itself allowed by the wildcard.
  */
 
 const HOST = "https://connect.example.com";
-const ORIGINS = new Set(["https://app.example.com", "http://localhost:3000"]);
+
+interface AllowListRun {
+  /** Appended to the describe titles: docs/hardening.md reports the two runs side by side. */
+  readonly label: string;
+  readonly returnOrigins: string;
+  readonly list: OriginAllowList;
+  readonly corpus: readonly HostileReturnUrl[];
+  /** Whether to try every failure rendering (page and ERROR_URL) or only the last. */
+  readonly everyVariant: boolean;
+}
+
+function allowList(entries: readonly string[]): OriginAllowList {
+  const list = parseAllowList(entries);
+  if (!list) throw new Error(`invalid test allow-list ${entries.join(",")}`);
+  return list;
+}
+
+const RUNS: readonly AllowListRun[] = [
+  {
+    label: "",
+    returnOrigins: EXACT_ORIGINS.join(","),
+    list: allowList(EXACT_ORIGINS),
+    corpus: HOSTILE_RETURN_URLS,
+    everyVariant: true,
+  },
+  {
+    label: ` ${WILDCARD_LABEL}`,
+    returnOrigins: WILDCARD_ORIGINS.join(","),
+    list: allowList(WILDCARD_ORIGINS),
+    corpus: HOSTILE_UNDER_WILDCARD,
+    everyVariant: false,
+  },
+];
 const ERROR_URL = "https://app.example.com/oauth-error";
 const store = new Store(env.CONNECTIONS, 3600);
 
@@ -33,19 +76,24 @@ describe("open-redirect corpus", () => {
     const urls = new Set(HOSTILE_RETURN_URLS.map((h) => h.url));
     expect(urls.size).toBe(HOSTILE_RETURN_URLS.length);
     expect(urls.size).toBeGreaterThanOrEqual(150);
-    expect(new Set(HOSTILE_RETURN_URLS.map((h) => h.family)).size).toBe(12);
-  });
-
-  it("is refused by the allow-list itself", ({ task }) => {
-    const tally = tallyFor(task);
-    const accepted = HOSTILE_RETURN_URLS.filter((h) => {
-      tally.add("inputsTried");
-      return checkReturnUrl(h.url, ORIGINS).ok;
-    });
-    tally.add("inputsAccepted", accepted.length);
-    expect(accepted).toEqual([]);
+    expect(new Set(HOSTILE_RETURN_URLS.map((h) => h.family)).size).toBe(16);
+    expect(HOSTILE_UNDER_WILDCARD.length).toBe(HOSTILE_RETURN_URLS.length - 2);
   });
 });
+
+for (const run of RUNS) {
+  describe(`open-redirect corpus${run.label}`, () => {
+    it("is refused by the allow-list itself", ({ task }) => {
+      const tally = tallyFor(task);
+      const accepted = run.corpus.filter((h) => {
+        tally.add("inputsTried");
+        return checkReturnUrl(h.url, run.list).ok;
+      });
+      tally.add("inputsAccepted", accepted.length);
+      expect(accepted).toEqual([]);
+    });
+  });
+}
 
 /** One way a stored return URL reaches a redirect. Seeds the record, then makes the request that would use it. */
 interface EntryPoint {
@@ -165,11 +213,11 @@ const ENTRY_POINTS: readonly EntryPoint[] = [
   },
 ];
 
-for (const entry of ENTRY_POINTS) {
-  describe(`stored return URL: ${entry.name}`, () => {
+for (const [run, entry] of RUNS.flatMap((r) => ENTRY_POINTS.map((e) => [r, e] as const))) {
+  describe(`stored return URL: ${entry.name}${run.label}`, () => {
     // The ERROR_URL rendering does not depend on the flow; it is tried on the flows that need no Peaka round trip.
     const variants = entry.callsPeaka ? [undefined] : [undefined, ERROR_URL];
-    for (const errorUrl of variants) {
+    for (const errorUrl of run.everyVariant ? variants : variants.slice(-1)) {
       const title = `refuses every hostile URL${errorUrl ? " and sends the user to ERROR_URL" : " with the error page"}`;
       it(title, { timeout: 60_000 }, async ({ task }) => {
         const tally = tallyFor(task);
@@ -179,6 +227,7 @@ for (const entry of ENTRY_POINTS) {
         const send = workerWith({
           CALLBACK_MODE: entry.mode,
           CONNECTIONS: writes.kv,
+          RETURN_ORIGINS: run.returnOrigins,
           ...(errorUrl ? { ERROR_URL: errorUrl } : {}),
         });
         const accepted: string[] = [];
@@ -186,7 +235,7 @@ for (const entry of ENTRY_POINTS) {
         const secrets: string[] = [API_KEY];
         const outputs: string[] = [];
 
-        for (const [index, hostile] of HOSTILE_RETURN_URLS.entries()) {
+        for (const [index, hostile] of run.corpus.entries()) {
           const input = {
             returnUrl: hostile.url,
             connectionId: `hostile-${index}-${crypto.randomUUID().slice(0, 8)}`,
@@ -248,10 +297,14 @@ interface WriteEntryPoint {
   readonly json: boolean;
   /** Failure code for a hostile URL (the pollution cases fail on the signature before the allow-list). */
   readonly code: FailureCode;
-  run(returnUrl: string, errorUrl: string | undefined, kv: KVNamespace): Promise<Response>;
+  run(returnUrl: string, errorUrl: string | undefined, kv: KVNamespace, returnOrigins: string): Promise<Response>;
 }
 
-function apiWorker(kv: KVNamespace, errorUrl: string | undefined): { send: Send; token: string } {
+function apiWorker(
+  kv: KVNamespace,
+  errorUrl: string | undefined,
+  returnOrigins: string,
+): { send: Send; token: string } {
   // A token per request: the API's rate limit is per token and would otherwise answer 429 midway.
   const token = `${ADMIN_TOKEN}-${crypto.randomUUID()}`;
   return {
@@ -259,6 +312,7 @@ function apiWorker(kv: KVNamespace, errorUrl: string | undefined): { send: Send;
       ADMIN_TOKEN: token,
       LINK_SIGNING_KEY: LINK_KEY,
       CONNECTIONS: kv,
+      RETURN_ORIGINS: returnOrigins,
       ...(errorUrl ? { ERROR_URL: errorUrl } : {}),
     }),
     token,
@@ -270,8 +324,8 @@ const WRITE_ENTRY_POINTS: readonly WriteEntryPoint[] = [
     name: "server API: POST /api/v1/connections",
     json: true,
     code: "return_url_not_allowed",
-    run(returnUrl, errorUrl, kv) {
-      const { send, token } = apiWorker(kv, errorUrl);
+    run(returnUrl, errorUrl, kv, returnOrigins) {
+      const { send, token } = apiWorker(kv, errorUrl, returnOrigins);
       return send(`${HOST}/api/v1/connections`, {
         method: "POST",
         headers: { ...API_CLIENT, authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -283,8 +337,8 @@ const WRITE_ENTRY_POINTS: readonly WriteEntryPoint[] = [
     name: "server API: PUT /api/v1/connections/{id}/return",
     json: true,
     code: "return_url_not_allowed",
-    run(returnUrl, errorUrl, kv) {
-      const { send, token } = apiWorker(kv, errorUrl);
+    run(returnUrl, errorUrl, kv, returnOrigins) {
+      const { send, token } = apiWorker(kv, errorUrl, returnOrigins);
       return send(`${HOST}/api/v1/connections/conn_${crypto.randomUUID().slice(0, 8)}/return`, {
         method: "PUT",
         headers: { ...API_CLIENT, authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -296,8 +350,8 @@ const WRITE_ENTRY_POINTS: readonly WriteEntryPoint[] = [
     name: "signed start link carrying the URL",
     json: false,
     code: "return_url_not_allowed",
-    async run(returnUrl, errorUrl, kv) {
-      const { send } = apiWorker(kv, errorUrl);
+    async run(returnUrl, errorUrl, kv, returnOrigins) {
+      const { send } = apiWorker(kv, errorUrl, returnOrigins);
       const url = await signedLink(returnUrl);
       return send(url.href, { headers: { ...BROWSER, "cf-connecting-ip": clientIp() } });
     },
@@ -306,8 +360,8 @@ const WRITE_ENTRY_POINTS: readonly WriteEntryPoint[] = [
     name: "signed start link with the URL added as a second returnUrl",
     json: false,
     code: "link_invalid",
-    async run(returnUrl, errorUrl, kv) {
-      const { send } = apiWorker(kv, errorUrl);
+    async run(returnUrl, errorUrl, kv, returnOrigins) {
+      const { send } = apiWorker(kv, errorUrl, returnOrigins);
       const url = await signedLink("https://app.example.com/settings");
       url.searchParams.append("returnUrl", returnUrl);
       return send(url.href, { headers: { ...BROWSER, "cf-connecting-ip": clientIp() } });
@@ -317,8 +371,8 @@ const WRITE_ENTRY_POINTS: readonly WriteEntryPoint[] = [
     name: "signed start link with the URL inserted before the signed returnUrl",
     json: false,
     code: "link_invalid",
-    async run(returnUrl, errorUrl, kv) {
-      const { send } = apiWorker(kv, errorUrl);
+    async run(returnUrl, errorUrl, kv, returnOrigins) {
+      const { send } = apiWorker(kv, errorUrl, returnOrigins);
       const signed = await signedLink("https://app.example.com/settings");
       const polluted = new URLSearchParams([["returnUrl", returnUrl], ...signed.searchParams]);
       signed.search = polluted.toString();
@@ -329,8 +383,8 @@ const WRITE_ENTRY_POINTS: readonly WriteEntryPoint[] = [
     name: "signed start link whose returnUrl was swapped after signing",
     json: false,
     code: "link_invalid",
-    async run(returnUrl, errorUrl, kv) {
-      const { send } = apiWorker(kv, errorUrl);
+    async run(returnUrl, errorUrl, kv, returnOrigins) {
+      const { send } = apiWorker(kv, errorUrl, returnOrigins);
       const url = await signedLink("https://app.example.com/settings");
       url.searchParams.set("returnUrl", returnUrl);
       return send(url.href, { headers: { ...BROWSER, "cf-connecting-ip": clientIp() } });
@@ -338,10 +392,10 @@ const WRITE_ENTRY_POINTS: readonly WriteEntryPoint[] = [
   },
 ];
 
-for (const entry of WRITE_ENTRY_POINTS) {
-  describe(`written return URL: ${entry.name}`, () => {
+for (const [run, entry] of RUNS.flatMap((r) => WRITE_ENTRY_POINTS.map((e) => [r, e] as const))) {
+  describe(`written return URL: ${entry.name}${run.label}`, () => {
     const variants = entry.json ? [undefined] : [undefined, ERROR_URL];
-    for (const errorUrl of variants) {
+    for (const errorUrl of run.everyVariant ? variants : variants.slice(-1)) {
       const title = `refuses every hostile URL before calling Peaka or writing KV${errorUrl ? " (ERROR_URL set)" : ""}`;
       it(title, { timeout: 60_000 }, async ({ task }) => {
         const tally = tallyFor(task);
@@ -351,10 +405,10 @@ for (const entry of WRITE_ENTRY_POINTS) {
         const accepted: string[] = [];
         const wrong: string[] = [];
         const outputs: string[] = [];
-        for (const hostile of HOSTILE_RETURN_URLS) {
+        for (const hostile of run.corpus) {
           tally.add("inputsTried");
           const before = created.length;
-          const res = await entry.run(hostile.url, errorUrl, writes.kv);
+          const res = await entry.run(hostile.url, errorUrl, writes.kv, run.returnOrigins);
           const location = res.headers.get("location");
           if (
             res.status < 300 ||

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { CONNECTION_ID } from "../../src/core/callback-params";
 import { AppFailure } from "../../src/failures/failure";
 import { parseCompletion } from "../../src/platforms/peaka/callbacks";
-import { checkReturnUrl } from "../../src/security/return-url";
-import { HOSTILE_RETURN_URLS } from "../fixtures/hostile-return-urls";
+import { checkReturnUrl, EMPTY_ALLOW_LIST, parseAllowList } from "../../src/security/return-url";
+import { EXACT_ORIGINS, HOSTILE_RETURN_URLS } from "../fixtures/hostile-return-urls";
 import { BROWSER } from "../helpers/worker";
 import { watchSecrets } from "./support/secrets";
 import { tallyFor } from "./support/tally";
@@ -22,7 +22,8 @@ const RUNS = 10_000;
 const HOST = "https://connect.example.com";
 const CALLBACK = "https://peaka.studio/oauth2/callback";
 const FORM = "application/x-www-form-urlencoded";
-const ORIGINS = new Set(["https://app.example.com", "http://localhost:3000"]);
+const ORIGINS = new Set<string>(EXACT_ORIGINS);
+const ALLOW_LIST = parseAllowList(EXACT_ORIGINS) ?? EMPTY_ALLOW_LIST;
 
 /** Characters a URL parser keeps as they are in a special-scheme query (WHATWG special-query set). */
 const QUERY_SAFE = "!$%&()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
@@ -232,7 +233,7 @@ describe("property: allow-list accepted ⇒ origin is in RETURN_ORIGINS", () => 
     fc.assert(
       fc.property(input, (candidate) => {
         tally.add("propertyRuns");
-        const result = checkReturnUrl(candidate, ORIGINS);
+        const result = checkReturnUrl(candidate, ALLOW_LIST);
         if (!result.ok) return;
         accepted++;
         const url = new URL(candidate);
@@ -241,6 +242,9 @@ describe("property: allow-list accepted ⇒ origin is in RETURN_ORIGINS", () => 
         expect(url.username + url.password).toBe("");
         expect(candidate.length).toBeLessThanOrEqual(2048);
         expect(candidate).toMatch(/^[\x21-\x5b\x5d-\x7e]+$/);
+        // The host as written is the host as served, ASCII case aside.
+        expect(candidate.toLowerCase().startsWith(`${url.protocol}//${url.host}`)).toBe(true);
+        expect(candidate.slice(url.protocol.length + 2 + url.host.length)).toMatch(/^(?:$|[/?#])/);
       }),
       { numRuns: RUNS },
     );
