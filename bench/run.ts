@@ -19,6 +19,8 @@ import { removeScratch, scratchDir } from "./lib/processes";
 import {
   ADMIN_TOKEN,
   API_KEY,
+  BOUND_RELAY,
+  boundRelayVars,
   CALLBACK_PATH,
   CONNECTION_ID,
   EU_CALLBACK,
@@ -29,6 +31,7 @@ import {
   RELAY_QUERY,
   RETURN_URL,
   relayVars,
+  seedBoundRelay,
 } from "./lib/scenario";
 import { type RunningWorker, startWorker } from "./lib/workerd";
 import { machineInfo } from "./report/machine";
@@ -132,6 +135,9 @@ async function main(): Promise<void> {
     );
     const nginxBinary = findNginx();
     const nginx = nginxBinary ? track(await startNginx(nginxBinary, PEAKA_CALLBACK, CALLBACK_PATH)) : undefined;
+    // The default deployment: the relay checks the browser binding against the state record (one KV read).
+    const bound = track(await startWorker({ bundleDir: bundle.dir, vars: boundRelayVars() }));
+    const boundBrowser = await seedBoundRelay(bound);
     const baselineName = `worker @ ${against}`;
     const baselineWorker = baseline
       ? track(await startWorker({ bundleDir: baseline.dir, vars: relayVars() }))
@@ -150,6 +156,16 @@ async function main(): Promise<void> {
       name,
       options: { url: server.url, path: `${CALLBACK_PATH}?${RELAY_QUERY}`, expectStatus: 307, pid: server.pid },
     }));
+    relayTargets.splice(1, 0, {
+      name: BOUND_RELAY,
+      options: {
+        url: bound.url,
+        path: `${CALLBACK_PATH}?${RELAY_QUERY}`,
+        expectStatus: 307,
+        pid: bound.pid,
+        headers: boundBrowser,
+      },
+    });
     const relay = await interleaved(relayTargets, {
       rounds: settings.rounds,
       connections: settings.connections,
@@ -158,7 +174,13 @@ async function main(): Promise<void> {
       onRun: (name, round, r) =>
         progress(`  round ${round} ${name}: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(2)} ms`),
     });
-    for (const server of [bare, express, ...(nginx ? [nginx] : []), ...(baselineWorker ? [baselineWorker] : [])]) {
+    for (const server of [
+      bare,
+      express,
+      bound,
+      ...(nginx ? [nginx] : []),
+      ...(baselineWorker ? [baselineWorker] : []),
+    ]) {
       await server.stop();
     }
 

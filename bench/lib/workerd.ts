@@ -18,7 +18,9 @@
  * Options:
  *   bundleDir  directory with `index.js` (the ES module entry, as written by
  *              `wrangler deploy --dry-run --outdir`) and any other modules.
- *   vars       text bindings: the worker's variables and secrets.
+ *   vars       text bindings: the worker's variables and secrets. The value
+ *              SELF_ORIGIN stands for the worker's own http://127.0.0.1:<port>
+ *              (PUBLIC_ORIGINS), which is known only once the port is.
  *   port       loopback port; 0 or absent picks a free one.
  *   kvBinding  name of the KV binding (default CONNECTIONS); false for none.
  *   compatibilityDate / compatibilityFlags  default to wrangler.toml's.
@@ -29,10 +31,14 @@
  */
 import { readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { removeScratch, scratchDir, spawnTracked, stopProcess, Tail, waitForChild } from "./processes";
 import { wranglerCompatibility } from "./wrangler-toml";
+
+/** A variable's value that becomes the worker's own origin (see startWorker). */
+export const SELF_ORIGIN = "{self-origin}";
 
 export interface WorkerOptions {
   bundleDir: string;
@@ -89,7 +95,8 @@ function writeConfig(dir: string, options: WorkerOptions, port: number): string 
   const kvBinding = options.kvBinding ?? "CONNECTIONS";
   const embed = (file: string) => capnpString(relative(dir, file));
   // Each value goes through a file and `embed`, so no variable needs escaping for Cap'n Proto.
-  const bindings = Object.entries(options.vars ?? {}).map(([name, value], index) => {
+  const bindings = Object.entries(options.vars ?? {}).map(([name, raw], index) => {
+    const value = raw === SELF_ORIGIN ? `http://127.0.0.1:${port}` : raw;
     const file = join(dir, `var-${index}.txt`);
     writeFileSync(file, value);
     return `(name = ${capnpString(name)}, text = embed ${embed(file)})`;
@@ -129,9 +136,25 @@ const kv :Workerd.Worker = (
   return file;
 }
 
+/** A loopback port that was free a moment ago (for a worker that must know its own origin in advance). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        address && typeof address === "object" ? resolvePort(address.port) : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const dir = scratchDir("bench-workerd-");
-  const configFile = writeConfig(dir, { ...options, bundleDir: resolve(options.bundleDir) }, options.port ?? 0);
+  const needsOwnOrigin = Object.values(options.vars ?? {}).includes(SELF_ORIGIN);
+  const wanted = options.port ?? (needsOwnOrigin ? await freePort() : 0);
+  const configFile = writeConfig(dir, { ...options, bundleDir: resolve(options.bundleDir) }, wanted);
   const tail = new Tail();
   const started = performance.now();
   // fd 3 is workerd's control channel: one JSON line per socket once it listens.

@@ -5,6 +5,7 @@
  */
 import type { Bundle } from "../lib/build";
 import type { LoadResult } from "../lib/load";
+import { BOUND_RELAY } from "../lib/scenario";
 import { median } from "../lib/stats";
 import type { Settings } from "../run";
 import type { InProcessResult } from "../sections/inprocess";
@@ -233,6 +234,14 @@ export function renderReport(input: ReportInput): string {
     nginx
       ? `| worker / nginx | ${fixed(vsNginx, 2)}× | ${fixed(medianRatio(nginx, worker, cpuPerRequest), 2)}× |`
       : "| worker / nginx | skipped | skipped |",
+    ...(relay.has(BOUND_RELAY)
+      ? [
+          `| ${BOUND_RELAY} / worker | ${fixed(medianRatio(relay.get(BOUND_RELAY) ?? [], worker, rps), 2)}× | ${fixed(
+            medianRatio(worker, relay.get(BOUND_RELAY) ?? [], cpuPerRequest),
+            2,
+          )}× |`,
+        ]
+      : []),
     ...(input.baseline
       ? [
           `| worker / ${input.baseline.name} | ${fixed(medianRatio(worker, relay.get(input.baseline.name) ?? [], rps), 2)}× | ${fixed(
@@ -243,6 +252,7 @@ export function renderReport(input: ReportInput): string {
       : []),
     "",
     "By CPU the ratio is the other server's CPU per request over the worker's: above 1 means the worker is cheaper.",
+    `"worker" is a relay deployment with BROWSER_BINDING=off (the same unbound 307 as the others); "${BOUND_RELAY}" is the default, which reads the state record to check the browser's cookie before the 307 (one KV read; docs/flows.md).`,
     ...(input.baseline
       ? [
           `The ${input.baseline.name} row is that commit's bundle (${gzipKib(input.baseline.bundle)} KiB gzip), run in the same interleaved rounds (\`npm run bench -- --against REF\`).`,

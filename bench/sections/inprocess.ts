@@ -56,7 +56,7 @@ export async function measureInProcess(bundleDir: string, smoke: boolean): Promi
   const worker = (await import(pathToFileURL(join(resolve(bundleDir), "index.js")).href)).default as FetchHandler;
   const bare = (await import(pathToFileURL(BARE_WORKER).href)).default as FetchHandler;
   const { kv, map } = memoryKv();
-  const env = { ...relayVars(), CONNECTIONS: kv };
+  const env = { ...relayVars({ PUBLIC_ORIGINS: HOST }), CONNECTIONS: kv };
   const bareEnv = { CALLBACK_URL: PEAKA_CALLBACK };
   const floor = honoFloor(CALLBACK_PATH, PEAKA_CALLBACK);
 

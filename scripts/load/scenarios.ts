@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { kvOverHttp } from "../../bench/lib/kv-adapters";
 import type { RunningWorker } from "../../bench/lib/workerd";
 import { Store } from "../../src/storage/store";
@@ -22,6 +22,18 @@ export interface ScenarioResult {
 }
 
 export const PEAKA_CALLBACK = "https://peaka.studio/oauth2/callback";
+
+/**
+ * One browser for the bound scenarios (BROWSER_BINDING=required): every
+ * seeded record carries the SHA-256 of its binding token, and every request
+ * sends the cookie, as the browser that opened the startUrl would.
+ */
+const BINDING_TOKEN = randomBytes(32).toString("base64url");
+const BINDING_HASH = createHash("sha256").update(BINDING_TOKEN).digest("hex");
+export const BOUND_BROWSER = {
+  hash: BINDING_HASH,
+  headers: { cookie: `__Host-pce-${BINDING_HASH.slice(0, 16)}=${BINDING_TOKEN}` },
+};
 export const RETURN_ORIGIN = "https://app.example.com";
 
 export interface Limits {
@@ -87,14 +99,22 @@ export async function completionScenario(worker: RunningWorker, limits: Limits):
   await seed(total, 32, async (i) => {
     const id = `load_${i}_${randomBytes(6).toString("hex")}`;
     const returnUrl = `${RETURN_ORIGIN}/return/${i}?tab=t${i}`;
-    await store.putConnection(id, { returnUrl, zone: "us", mode: "relay", createdAt: Date.now() });
+    await store.putConnection(id, {
+      returnUrl,
+      zone: "us",
+      mode: "relay",
+      createdAt: Date.now(),
+      browser: BOUND_BROWSER.hash,
+    });
     const status = i % 2 === 0 ? "success" : "fail";
-    plan[i] = { id, location: `${returnUrl}&connectionId=${id}&status=${status}` };
+    const outcome = status === "success" ? "status=success" : "status=fail&error=connection_failed";
+    plan[i] = { id, location: `${returnUrl}&connectionId=${id}&${outcome}` };
   });
   await worker.kvReset();
   let n = 0;
   const run = await drive<Completion>({
     url: worker.url,
+    headers: BOUND_BROWSER.headers,
     ...limits,
     next() {
       const i = n++;
@@ -163,7 +183,7 @@ export async function exchangeScenario(
     connection.state = state;
     const code = await platform.mintCode({ clientId: LOAD_APP.clientId, redirectUri });
     const returnUrl = `${RETURN_ORIGIN}/return/${i}?tab=t${i}`;
-    await store.putState(state, { connectionId: connection.id, returnUrl, zone: "us" });
+    await store.putState(state, { connectionId: connection.id, returnUrl, zone: "us", browser: BOUND_BROWSER.hash });
     plan[i] = { code, state, location: `${returnUrl}&connectionId=${connection.id}&status=success` };
   });
   await worker.kvReset();
@@ -171,6 +191,7 @@ export async function exchangeScenario(
   let n = 0;
   const run = await drive<Exchange>({
     url: worker.url,
+    headers: BOUND_BROWSER.headers,
     ...limits,
     next() {
       const item = plan[n++] as Exchange;
