@@ -1,8 +1,8 @@
 import { accessSync, constants, mkdirSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { delimiter, join } from "node:path";
 import type { RunningServer } from "./node-server";
-import { removeScratch, scratchDir, spawnTracked, stopProcess, Tail, waitForChild } from "./processes";
+import { freePort, removeScratch, scratchDir, spawnTracked, stopProcess, Tail, waitForChild } from "./processes";
 
 /** The nginx binary on PATH, or undefined: nginx is optional and its column is then skipped. */
 export function findNginx(): string | undefined {
@@ -17,19 +17,6 @@ export function findNginx(): string | undefined {
     }
   }
   return undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === "object" ? resolve(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 function accepts(port: number): Promise<boolean> {

@@ -31,10 +31,9 @@
  */
 import { readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { removeScratch, scratchDir, spawnTracked, stopProcess, Tail, waitForChild } from "./processes";
+import { freePort, removeScratch, scratchDir, spawnTracked, stopProcess, Tail, waitForChild } from "./processes";
 import { wranglerCompatibility } from "./wrangler-toml";
 
 /** A variable's value that becomes the worker's own origin (see startWorker). */
@@ -134,20 +133,6 @@ const kv :Workerd.Worker = (
   const file = join(dir, "config.capnp");
   writeFileSync(file, config);
   return file;
-}
-
-/** A loopback port that was free a moment ago (for a worker that must know its own origin in advance). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === "object" ? resolvePort(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {

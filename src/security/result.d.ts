@@ -1,4 +1,4 @@
-// Generated from result.js by `npm run types:result`: change the JSDoc there, not this file.
+// Generated from result.js by `npm run types`: change the JSDoc there, not this file.
 /**
  * Signs a result: a compact JWS with header {"alg":"HS256","typ":"JWT"}, the
  * given claims, and `iat`, `exp` (`iat` + ttl) and `jti` (a random UUID unless given).

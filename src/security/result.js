@@ -13,8 +13,10 @@
  * Plain JavaScript so that `import { verifyResult } from
  * "peaka-connect-edge/result"` works in Node without a build step. Its types
  * are the JSDoc here: result.d.ts is generated from them (`npm run
- * types:result`; `npm run typecheck` fails when it is out of date).
+ * types`; `npm run typecheck` fails when it is out of date).
  */
+
+import { assertKey, base64url, hmacKey } from "./hmac-key.js";
 
 // The typedefs sit above an unexported constant so that tsc leaves their raw
 // tags and this header out of result.d.ts along with it.
@@ -140,34 +142,6 @@ export class ResultVerificationError extends Error {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** @type {Map<string, ReturnType<typeof crypto.subtle.importKey>>} */
-const keys = new Map();
-
-/**
- * Imports the HMAC key once per key string (a worker isolate sees one key).
- * @param {string} key
- */
-function hmacKey(key) {
-  let imported = keys.get(key);
-  if (!imported) {
-    imported = crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
-    // Bounded: a process that signs with many keys (tests) must not grow without end.
-    if (keys.size >= 16) keys.clear();
-    keys.set(key, imported);
-  }
-  return imported;
-}
-
-/** @param {unknown} key */
-function assertKey(key) {
-  if (typeof key !== "string" || key.length < MIN_KEY_LENGTH) {
-    throw new TypeError(`The result signing key must be a string of at least ${MIN_KEY_LENGTH} characters.`);
-  }
-}
-
 /**
  * @param {unknown} value
  * @param {string} name
@@ -181,13 +155,6 @@ function assertOrigin(value, name) {
   if (typeof value !== "string" || origin !== value) {
     throw new TypeError(`${name} must be an origin such as https://app.example.com (no path, no trailing slash).`);
   }
-}
-
-/** @param {Uint8Array} bytes */
-function base64url(bytes) {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
 /**
@@ -217,7 +184,7 @@ function decodeObject(part) {
  * @returns {Promise<string>}
  */
 export async function signResult(claims, key, options = {}) {
-  assertKey(key);
+  assertKey(key, MIN_KEY_LENGTH, "result signing key");
   if (claims === null || typeof claims !== "object") throw new TypeError("signResult: claims must be an object.");
   assertOrigin(claims.iss, "signResult: iss");
   assertOrigin(claims.aud, "signResult: aud");
@@ -271,7 +238,7 @@ export async function signResult(claims, key, options = {}) {
  * @throws {TypeError} when the key or the options are unusable.
  */
 export async function verifyResult(token, key, options) {
-  assertKey(key);
+  assertKey(key, MIN_KEY_LENGTH, "result signing key");
   const {
     audience,
     issuer,

@@ -1,4 +1,4 @@
-// Generated from start-link.js by `npm run types:start-link`: change the JSDoc there, not this file.
+// Generated from start-link.js by `npm run types`: change the JSDoc there, not this file.
 /**
  * The exact bytes that are signed: a version line, then the present fields in
  * SIGNED_FIELDS order, form-encoded. Form encoding escapes `&`, `=` and

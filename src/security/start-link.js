@@ -12,9 +12,11 @@
  * Plain JavaScript so that
  * `import { createStartLink } from "peaka-connect-edge/start-link"` works in
  * Node without a build step. Its types are the JSDoc here: start-link.d.ts is
- * generated from them (`npm run types:start-link`; `npm run typecheck` fails
+ * generated from them (`npm run types`; `npm run typecheck` fails
  * when it is out of date).
  */
+
+import { assertKey, base64url, hmacKey } from "./hmac-key.js";
 
 // The typedefs sit above an unexported constant so that tsc leaves their raw
 // tags and this header out of start-link.d.ts along with it.
@@ -93,44 +95,6 @@ const SIG = /^[A-Za-z0-9_-]{43}$/;
 
 const encoder = new TextEncoder();
 
-// Not a @typedef: every typedef in a module is exported, and this one would
-// put a runtime-specific key type into start-link.d.ts.
-/** @type {Map<string, ReturnType<typeof crypto.subtle.importKey>>} */
-const keys = new Map();
-
-/**
- * Imports the HMAC key once per key string (a worker isolate sees one key).
- * @param {string} key
- * @returns {ReturnType<typeof crypto.subtle.importKey>}
- */
-function hmacKey(key) {
-  let imported = keys.get(key);
-  if (!imported) {
-    imported = crypto.subtle.importKey("raw", encoder.encode(key), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
-    // Bounded: a process that signs with many keys (tests) must not grow without end.
-    if (keys.size >= 16) keys.clear();
-    keys.set(key, imported);
-  }
-  return imported;
-}
-
-/** @param {string} key */
-function assertKey(key) {
-  if (typeof key !== "string" || key.length < MIN_KEY_LENGTH) {
-    throw new TypeError(`The link signing key must be a string of at least ${MIN_KEY_LENGTH} characters.`);
-  }
-}
-
-/** @param {Uint8Array} bytes */
-function base64url(bytes) {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
 /** @param {string} text */
 function fromBase64url(text) {
   const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
@@ -161,7 +125,7 @@ export function canonicalPayload(fields) {
  * @returns {Promise<string>}
  */
 export async function signPayload(fields, key) {
-  assertKey(key);
+  assertKey(key, MIN_KEY_LENGTH, "link signing key");
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(key), encoder.encode(canonicalPayload(fields)));
   return base64url(new Uint8Array(mac));
 }
@@ -181,7 +145,7 @@ function randomNonce() {
  * @returns {Promise<string>} The link, e.g. https://connect.example.com/oauth2/start?type=…&sig=…
  */
 export async function createStartLink(input, key) {
-  assertKey(key);
+  assertKey(key, MIN_KEY_LENGTH, "link signing key");
   const { baseUrl, type, name, returnUrl, zone } = input;
   for (const [field, value] of /** @type {const} */ ([
     ["baseUrl", baseUrl],
@@ -226,7 +190,7 @@ export async function createStartLink(input, key) {
  * @returns {Promise<StartLinkCheck>}
  */
 export async function verifyStartLink(query, key, options = {}) {
-  assertKey(key);
+  assertKey(key, MIN_KEY_LENGTH, "link signing key");
   if (query.length > MAX_QUERY_LENGTH) return { ok: false, reason: "malformed" };
   const params = new URLSearchParams(query);
   /** @type {Record<string, string>} */
