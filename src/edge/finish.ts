@@ -1,4 +1,4 @@
-import { FAILURES, isFailureCode, type LogLevel } from "../failures/codes";
+import { failureLevel, isFailureCode, type LogLevel } from "../failures/codes";
 import { emitRequestLog, type RequestLog } from "../observability/log";
 import { SECURITY_HEADERS } from "./headers";
 
@@ -38,7 +38,7 @@ function higher(a: LogLevel, b: LogLevel): LogLevel {
 export function levelOf(log: RequestLog, status: number): LogLevel {
   let level: LogLevel = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
   for (const code of [log.error, log.degraded]) {
-    if (isFailureCode(code)) level = higher(level, FAILURES[code].level);
+    if (isFailureCode(code)) level = higher(level, failureLevel(code));
   }
   return level;
 }
