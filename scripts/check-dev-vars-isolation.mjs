@@ -57,7 +57,10 @@ try {
   // wrangler reads .env files only when there is no .dev.vars: one run with
   // each kind. The whole suite runs with .dev.vars, the README's way.
   writeFileSync(join(dir, ".dev.vars"), planted(".dev.vars"));
-  status = vitest("whole suite with .dev.vars (copied from .dev.vars.example) present", process.argv.slice(2));
+  status = vitest(
+    `${process.argv.length > 2 ? process.argv.slice(2).join(", ") : "the whole suite"} with .dev.vars (copied from .dev.vars.example) present`,
+    process.argv.slice(2),
+  );
   if (status === 0) {
     rmSync(join(dir, ".dev.vars"));
     for (const file of [".env", ".env.local", ".env.test", ".env.test.local"]) {
