@@ -18,7 +18,7 @@ import {
   WILDCARD_LABEL,
   WILDCARD_ORIGINS,
 } from "../test/fixtures/hostile-return-urls";
-import type { CountName, HardeningCounts } from "../test/hardening/support/counts";
+import type { AttackRow, CountName, HardeningCounts } from "../test/hardening/support/counts";
 import type { NetworkFaultResult } from "./load/network-faults";
 import type { ScenarioResult } from "./load/scenarios";
 
@@ -33,7 +33,7 @@ interface TestResult {
   title: string;
   status: string;
   duration?: number;
-  meta?: { hardening?: Partial<HardeningCounts> };
+  meta?: { hardening?: Partial<HardeningCounts>; attack?: AttackRow };
 }
 
 interface VitestReport {
@@ -60,6 +60,8 @@ const COUNTS: readonly CountName[] = [
   "undefinedOutcomes",
   "logLinesChecked",
   "secretsFound",
+  "attacksTried",
+  "attacksHeld",
 ];
 
 type Counts = Record<CountName, number>;
@@ -79,10 +81,28 @@ function run(command: string, args: string[]): number {
 
 const n = (value: number) => value.toLocaleString("en-US");
 
-function table(head: string[], rows: (string | number)[][]): string {
+/** A Markdown table: the first column left-aligned, the others right-aligned unless `left` names them. */
+function table(head: string[], rows: (string | number)[][], left: ReadonlySet<number> = new Set()): string {
   const line = (cells: (string | number)[]) =>
-    `| ${cells.map((c) => (typeof c === "number" ? n(c) : c)).join(" | ")} |`;
-  return [line(head), `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map(line)].join("\n");
+    `| ${cells.map((c) => (typeof c === "number" ? n(c) : c.replaceAll("|", "\\|"))).join(" | ")} |`;
+  const rule = head.map((_, i) => (i === 0 || left.has(i) ? "---" : "---:")).join("|");
+  return [line(head), `|${rule}|`, ...rows.map(line)].join("\n");
+}
+
+/** The attacker's table (attacks.test.ts): each row's counts summed over its tests, in row order. */
+function attackRows(report: VitestReport): { row: AttackRow; counts: Counts; passed: boolean }[] {
+  const rows = new Map<number, { row: AttackRow; counts: Counts; passed: boolean }>();
+  for (const file of report.testResults) {
+    for (const test of file.assertionResults) {
+      const row = test.meta?.attack;
+      if (!row) continue;
+      const entry = rows.get(row.row) ?? { row, counts: zero(), passed: true };
+      add(entry.counts, test.meta?.hardening);
+      entry.passed &&= test.status === "passed";
+      rows.set(row.row, entry);
+    }
+  }
+  return [...rows.values()].sort((a, b) => a.row.row - b.row.row);
 }
 
 interface Row {
@@ -143,6 +163,11 @@ function render(report: VitestReport, load: LoadReport | undefined, vitestExit: 
   const properties = fileCounts("properties");
   const propertyFailures = byFile.get("properties")?.failed ?? 0;
   const passed = vitestExit === 0 && loadExit === 0 && report.success;
+  const attacks = attackRows(report);
+  const attackTotals = attacks.reduce(
+    (t, a) => ({ tried: t.tried + a.counts.attacksTried, held: t.held + a.counts.attacksHeld }),
+    { tried: 0, held: 0 },
+  );
   const families = new Map<string, number>();
   for (const h of HOSTILE_RETURN_URLS) families.set(h.family, (families.get(h.family) ?? 0) + 1);
 
@@ -150,8 +175,9 @@ function render(report: VitestReport, load: LoadReport | undefined, vitestExit: 
   out.push(`# Hardening
 
 What the worker was put through and what held: hostile return URLs at every
-place one enters, generated input, oversized and malformed requests, every
-way Peaka and KV can fail, and sustained load on the built worker. This file
+place one enters, generated input, oversized and malformed requests, an
+attacker's attempts on the outcome of a flow, every way Peaka and KV can
+fail, and sustained load on the built worker. This file
 is written by \`npm run report:hardening\` from the counts the suite recorded
 while it ran; do not edit it by hand.
 
@@ -166,6 +192,11 @@ Result: **${passed ? "every check passed" : "FAILED, see the counts below"}** ($
       [
         ["Hostile return URLs (inputs tried / accepted)", redirect.inputsTried, redirect.inputsAccepted],
         ["Oversized and malformed requests (inputs tried / accepted)", oversized.inputsTried, oversized.inputsAccepted],
+        [
+          "Attacks on the outcome (variants tried / failed to hold)",
+          attackTotals.tried,
+          attackTotals.tried - attackTotals.held,
+        ],
         ["Property-test runs (runs / failing properties)", properties.propertyRuns, propertyFailures],
         ["Peaka faults (injected / undefined outcomes)", peaka.faultsInjected, peaka.undefinedOutcomes],
         ["KV faults (injected / undefined outcomes)", kv.faultsInjected, kv.undefinedOutcomes],
@@ -256,6 +287,45 @@ was served.
       ]),
     ),
   );
+
+  out.push(`
+## Attacks on the outcome
+
+What an attacker tried against older versions, to obtain or fake the
+outcome of someone else's flow (\`test/hardening/attacks.test.ts\`), tried
+again against the worker in the Workers pool with BROWSER_BINDING=required
+and RESULT_SIGNING_KEY set; Peaka is a fake that records every call. Each
+row runs in many variants; a variant holds when it was refused or answered
+harmlessly, as the last column says, and no secret (codes, states, binding
+cookies, startUrl tokens, the API key, ADMIN_TOKEN, LINK_SIGNING_KEY,
+RESULT_SIGNING_KEY, client secrets) appeared in any log line or in what the
+attacker got back. A variant that does not hold fails the suite.
+`);
+  out.push(
+    attacks.length === 0
+      ? "_The attack suite did not run._"
+      : table(
+          ["Attack", "Tried", "Held (refused or harmless)", "How it is stopped"],
+          attacks.map((a) => [
+            `${a.row.row}. ${a.row.attack}`,
+            a.counts.attacksTried,
+            a.passed && a.counts.attacksHeld === a.counts.attacksTried
+              ? a.counts.attacksHeld
+              : `**${n(a.counts.attacksHeld)}**`,
+            a.row.stoppedBy,
+          ]),
+          new Set([3]),
+        ),
+  );
+  out.push(`
+The binding decides who may finish a flow, not what its outcome was. In
+relay mode the completion's \`status\` comes from the URL the bound browser
+presents, so that browser (the user who started the flow) can write its own
+\`status=success\` and receive a \`result\` that verifies, with
+\`via: "redirect"\`; the same holds for the completion route under
+CALLBACK_MODE=exchange. A partner that must know the connection really
+works should treat \`via: "redirect"\` as the user's word and confirm with
+Peaka.`);
 
   out.push(`
 ## Faults

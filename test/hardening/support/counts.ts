@@ -18,6 +18,23 @@ export interface HardeningCounts {
   logLinesChecked: number;
   /** Secret occurrences found in logs, pages, JSON bodies or KV values. */
   secretsFound: number;
+  /** Attacks on the outcome tried (test/hardening/attacks.test.ts): one per variant of a row. */
+  attacksTried: number;
+  /** Of those, how many held: refused, or answered harmlessly, with no secret in any log line. */
+  attacksHeld: number;
 }
 
 export type CountName = keyof HardeningCounts;
+
+/**
+ * One row of the attacker's table in docs/hardening.md. A test records the
+ * row it belongs to in its metadata; the report sums the tests of each row.
+ */
+export interface AttackRow {
+  /** Its place in the table. */
+  readonly row: number;
+  /** What the attacker tries. */
+  readonly attack: string;
+  /** What stops it. */
+  readonly stoppedBy: string;
+}

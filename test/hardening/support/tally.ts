@@ -6,13 +6,15 @@
  * reports what it found.
  */
 
-import type { CountName, HardeningCounts } from "./counts";
+import type { AttackRow, CountName, HardeningCounts } from "./counts";
 
-export type { CountName, HardeningCounts } from "./counts";
+export type { AttackRow, CountName, HardeningCounts } from "./counts";
 
 declare module "vitest" {
   interface TaskMeta {
     hardening?: Partial<HardeningCounts>;
+    /** The attacker's-table row a test of attacks.test.ts belongs to. */
+    attack?: AttackRow;
   }
 }
 
