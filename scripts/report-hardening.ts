@@ -322,10 +322,11 @@ The binding decides who may finish a flow, not what its outcome was. In
 relay mode the completion's \`status\` comes from the URL the bound browser
 presents, so that browser (the user who started the flow) can write its own
 \`status=success\` and receive a \`result\` that verifies, with
-\`via: "redirect"\`; the same holds for the completion route under
-CALLBACK_MODE=exchange. A partner that must know the connection really
-works should treat \`via: "redirect"\` as the user's word and confirm with
-Peaka.`);
+\`via: "redirect"\`. (A flow started under CALLBACK_MODE=exchange ends only
+at its callback, where the worker hears the outcome from Peaka's API; a
+completion for one answers 404 unknown_connection in any browser.) A partner
+that must know the connection really works should treat
+\`via: "redirect"\` as the user's word and confirm with Peaka.`);
 
   out.push(`
 ## Faults

@@ -267,6 +267,22 @@ describe("signed start links bind the browser that opens them", () => {
   });
 });
 
+describe("a completion the platform never sent", () => {
+  it("for an exchange-mode flow is refused even in its own browser, and nothing is spent", async () => {
+    const { id, body } = await apiStart(EXCHANGE, CLIENT);
+    const alice = browser();
+    await alice.get(body.startUrl, EXCHANGE);
+    const made = await alice.get(`${HOST}/oauth2/complete?connectionId=${id}&status=success`, {
+      ...EXCHANGE,
+      RESULT_SIGNING_KEY: "test-result-signing-key-0123456789abcdef",
+    });
+    expect(made.status).toBe(404);
+    expect(made.headers.get("location")).toBeNull();
+    expect(await made.text()).toContain("unknown_connection");
+    expect(await store.getConnection(id)).toBeDefined();
+  });
+});
+
 describe("concurrent flows in one browser", () => {
   it("each flow has its own cookie, and each completes", async () => {
     const alice = browser();

@@ -193,6 +193,15 @@ export async function completeSession(
   if (record) {
     log.zone = record.zone;
     log.mode = record.mode;
+    if (record.mode === "exchange") {
+      // An exchange-mode flow ends at the callback, where the worker hears the
+      // outcome from the platform's API; the platform never redirects here. A
+      // completion for one is made up, even in its own browser: nothing is spent.
+      throw new AppFailure("unknown_connection", {
+        connectionId,
+        detail: "This connection finishes at the OAuth callback, not here.",
+      });
+    }
     // Before anything is spent: another browser gets 403 and the record stays.
     await requireBrowser(deps, record.browser, connectionId);
     log.outcome = "returned";

@@ -54,7 +54,7 @@ const ROWS = {
     attack:
       "A hand-made `/oauth2/complete?connectionId=<id>&status=success` (or `fail`) for a flow started but never called back, from the attacker's browser, from no browser at all, with a forged cookie; relay, signed link and exchange flows",
     stoppedBy:
-      "A bound record: 403 browser_mismatch before the redirect. A startUrl nobody opened has no connection record yet: 404 unknown_connection, or the DEFAULT_RETURN_URL fallback. No redirect the attacker obtained carries a `result`; the real flow in the bound browser gets one that verifies for its own outcome.",
+      "A bound record: 403 browser_mismatch before the redirect; an exchange-mode record (which only the callback ends) 404 unknown_connection, in any browser. A startUrl nobody opened has no connection record yet: 404 unknown_connection, or the DEFAULT_RETURN_URL fallback. No redirect the attacker obtained carries a `result`; the real flow in the bound browser gets one that verifies for its own outcome.",
   },
   inventedId: {
     row: 3,
@@ -558,7 +558,9 @@ describe("attacks on the outcome", () => {
             f.secret(...flow.secrets);
             const headers = { accept: BROWSER.accept, ...(await sender.headers(kind.send, fake, flow, f, kind.mode)) };
             const forged = await bare(kind.send, completion(flow.id, status), headers);
-            refused(f, forged, 403, "browser_mismatch");
+            // An exchange-mode flow never ends at the completion: refused for whoever sends it.
+            if (kind.mode === "exchange") refused(f, forged, 404, "unknown_connection");
+            else refused(f, forged, 403, "browser_mismatch");
             await noResult(f, forged.location);
             await recordStays(f, flow.id);
             // The real flow, in the bound browser, still ends with a result that verifies.
