@@ -1,6 +1,7 @@
 import { ConfigError } from "../config/load";
 import { AppFailure } from "../failures/failure";
 import { sha256Hex } from "../security/hash";
+import { toBase64url } from "../security/seal";
 import type { Deps } from "./deps";
 
 /*
@@ -18,15 +19,9 @@ import type { Deps } from "./deps";
 const COOKIE_PREFIX = "__Host-pce-";
 const TOKEN_BYTES = 32;
 
-function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
 /** A random token for a single-use URL or a binding: 256 bits, base64url. */
 export function randomToken(): string {
-  return base64url(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES)));
+  return toBase64url(crypto.getRandomValues(new Uint8Array(TOKEN_BYTES)));
 }
 
 function cookieName(browser: string): string {

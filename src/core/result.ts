@@ -1,12 +1,10 @@
 import { ConfigError } from "../config/load";
 import type { Zone } from "../config/types";
 import type { FailureCode } from "../failures/codes";
-import { AppFailure } from "../failures/failure";
 import { signResult } from "../security/result.js";
-import { checkReturnUrl } from "../security/return-url";
 import { clearBinding } from "./binding";
 import type { Deps } from "./deps";
-import { type Redirect, type ReturnParams, withParams } from "./way-back";
+import { allowedReturnTarget, type Redirect, type ReturnParams, withParams } from "./way-back";
 
 /**
  * How the worker learned the outcome: `exchange` when the platform's API
@@ -43,13 +41,7 @@ function issuer(deps: Deps): string {
  */
 export async function flowReturn(deps: Deps, returnUrl: string, outcome: FlowOutcome): Promise<Redirect> {
   const { config } = deps;
-  const check = checkReturnUrl(returnUrl, config.returnOrigins);
-  if (!check.ok) {
-    throw new AppFailure("return_url_not_allowed", {
-      connectionId: outcome.connectionId,
-      detail: "The stored return address is no longer allowed.",
-    });
-  }
+  const target = allowedReturnTarget(config, returnUrl, outcome.connectionId);
   const { connectionId, status, error, zone, via } = outcome;
   const params: Record<string, string | undefined> = { connectionId, status, error, ...outcome.extra };
   const key = config.resultSigningKey;
@@ -58,7 +50,7 @@ export async function flowReturn(deps: Deps, returnUrl: string, outcome: FlowOut
     params.result = await signResult(
       {
         iss: issuer(deps),
-        aud: check.url.origin,
+        aud: target.origin,
         ...(connectionId ? { sub: connectionId } : {}),
         status,
         ...(error ? { error } : {}),
@@ -70,7 +62,7 @@ export async function flowReturn(deps: Deps, returnUrl: string, outcome: FlowOut
     );
   }
   return {
-    location: withParams(check.url, params).href,
+    location: withParams(target, params).href,
     status: 303,
     ...(outcome.endsBinding ? { setCookies: [clearBinding(outcome.endsBinding)] } : {}),
   };

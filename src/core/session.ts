@@ -107,46 +107,51 @@ export async function startSession(deps: Deps, adapter: PlatformAdapter, input: 
 }
 
 /**
- * The server API's start: the session and its `startUrl`, where the browser
- * goes first. With BROWSER_BINDING=required the consent URL is not handed
- * out, and the session's records are written only when a browser opens the
- * startUrl and is bound (core/begin.ts); until then the startUrl's record is
- * the only one.
+ * What a session with a browser step needs once the platform has the
+ * connection: with a consent URL, a `startUrl`, where the browser goes
+ * first. With BROWSER_BINDING=required the consent URL is not handed out and
+ * the session's records are written only when a browser opens the startUrl
+ * and is bound (core/begin.ts); until then the startUrl's record is the only
+ * one. Without a consent URL (option 1) there is nothing to bind.
  */
+async function rememberForBrowser(
+  deps: Deps,
+  session: {
+    connectionId: string;
+    returnUrl: string;
+    zone: Zone;
+    consentUrl: URL | undefined;
+    warnings: readonly Warning[];
+  },
+): Promise<StartedSession> {
+  const { connectionId, returnUrl, zone, consentUrl, warnings } = session;
+  const mode = deps.config.mode;
+  const bound = deps.config.browserBinding === "required";
+  const pending = consentUrl ? { connectionId, consentUrl: consentUrl.href, returnUrl, zone, mode } : undefined;
+  if (bound && pending) {
+    const start = await createStartUrl(deps, pending);
+    return { connectionId, startUrl: start.url, zone, expiresAt: start.expiresAt, warnings };
+  }
+  const expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode }, consentUrl);
+  if (!pending) return { connectionId, zone, expiresAt, warnings };
+  const startUrl = (await createStartUrl(deps, pending)).url;
+  return { connectionId, startUrl, consentUrl: pending.consentUrl, zone, expiresAt, warnings };
+}
+
+/** The server API's start: the platform creates the connection, then the way to the browser (rememberForBrowser). */
 export async function startWithStartUrl(
   deps: Deps,
   adapter: PlatformAdapter,
   input: StartInput,
 ): Promise<StartedSession> {
-  if (deps.config.browserBinding === "off") {
-    const started = await startSession(deps, adapter, input);
-    if (started.consentUrl === undefined) return started;
-    const pending = {
-      ...input,
-      connectionId: started.connectionId,
-      consentUrl: started.consentUrl,
-      mode: deps.config.mode,
-    };
-    return { ...started, startUrl: (await createStartUrl(deps, pending)).url };
-  }
   const { connectionId, consentUrl, warnings } = await create(deps, adapter, input);
-  const { returnUrl, zone } = input;
-  if (consentUrl === undefined) {
-    // Connected already (option 1): no browser step, nothing to bind.
-    const expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode: deps.config.mode }, undefined);
-    return { connectionId, zone, expiresAt, warnings };
-  }
-  const pending = { connectionId, consentUrl: consentUrl.href, returnUrl, zone, mode: deps.config.mode };
-  const start = await createStartUrl(deps, pending);
-  return { connectionId, startUrl: start.url, zone, expiresAt: start.expiresAt, warnings };
+  return rememberForBrowser(deps, { connectionId, returnUrl: input.returnUrl, zone: input.zone, consentUrl, warnings });
 }
 
 /**
  * For partners who call the platform themselves: only remember where the
  * user started. Given the consent URL the platform returned, the answer has
- * a startUrl and the callbacks can resolve the way back by its `state`; with
- * BROWSER_BINDING=required the records wait for the browser, as in
- * startWithStartUrl.
+ * a startUrl and the callbacks can resolve the way back by its `state`.
  */
 export async function registerReturn(
   deps: Deps,
@@ -154,17 +159,9 @@ export async function registerReturn(
   input: { connectionId: string; returnUrl: string; zone: Zone; consentUrl?: string | undefined },
 ): Promise<StartedSession> {
   const { connectionId, zone, returnUrl } = input;
-  const mode = deps.config.mode;
   const consentUrl = input.consentUrl === undefined ? undefined : new URL(input.consentUrl);
   const warnings = consentUrl ? adapter.checkConsentUrl(deps, zone, consentUrl, connectionId) : [];
-  const pending = consentUrl ? { connectionId, consentUrl: consentUrl.href, returnUrl, zone, mode } : undefined;
-  if (deps.config.browserBinding === "required" && pending) {
-    const start = await createStartUrl(deps, pending);
-    return { connectionId, startUrl: start.url, zone, expiresAt: start.expiresAt, warnings };
-  }
-  const expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode }, consentUrl);
-  const startUrl = pending ? (await createStartUrl(deps, pending)).url : undefined;
-  return { connectionId, ...(startUrl ? { startUrl } : {}), zone, expiresAt, warnings };
+  return rememberForBrowser(deps, { connectionId, returnUrl, zone, consentUrl, warnings });
 }
 
 /** The session a callback's `state` belongs to. Throws StorageError when KV fails. */

@@ -34,18 +34,23 @@ export function withParams(url: URL, params: ReturnParams): URL {
 }
 
 /**
- * Sends the browser back to a stored or configured return URL with the
- * outcome. The URL is checked against RETURN_ORIGINS again here, right before
- * use: a record written under an older allow-list must not become an open
- * redirect.
+ * A stored or configured return URL, checked against RETURN_ORIGINS again
+ * right before use: a record written under an older allow-list must not
+ * become an open redirect.
  */
-export function returnTo(config: Config, returnUrl: string, params: ReturnParams): Redirect {
+export function allowedReturnTarget(config: Config, returnUrl: string, connectionId: string | undefined): URL {
   const check = checkReturnUrl(returnUrl, config.returnOrigins);
   if (!check.ok) {
     throw new AppFailure("return_url_not_allowed", {
-      connectionId: params.connectionId,
+      connectionId,
       detail: "The stored return address is no longer allowed.",
     });
   }
-  return { location: withParams(check.url, params).href, status: 303 };
+  return check.url;
+}
+
+/** Sends the browser back to a stored or configured return URL with the outcome's parameters. */
+export function returnTo(config: Config, returnUrl: string, params: ReturnParams): Redirect {
+  const target = allowedReturnTarget(config, returnUrl, params.connectionId);
+  return { location: withParams(target, params).href, status: 303 };
 }

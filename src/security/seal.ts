@@ -19,7 +19,8 @@ async function keyFor(token: string): Promise<CryptoKey> {
   );
 }
 
-function toBase64url(bytes: Uint8Array): string {
+/** base64url without padding (the plain-ESM signers have their twin in hmac-key.js). */
+export function toBase64url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
