@@ -77,10 +77,22 @@ export function buildApp(result: ConfigResult, runtime: Runtime): Hono<AppEnv> {
     const { config } = result;
     const callback = config.mode === "relay" ? relay : exchangeRoute;
     const callbackMethods = config.mode === "relay" ? ["GET", "HEAD", "POST"] : ["GET", "POST"];
+    // Routes whose GET spends something (a code, a record, a link, a startUrl)
+    // refuse HEAD (a link preview, a prefetcher, a monitor) before their
+    // handler runs. A middleware, not a route: Hono answers HEAD with the GET
+    // route, so only the request's own method tells them apart.
+    if (config.mode === "exchange") app.use(config.callbackPath, refuseHead(["GET", "POST"], "exchange"));
+    for (const [path, route] of [
+      [config.completePath, "complete"],
+      [START_PATH, "start"],
+      [BEGIN_PATH, "begin"],
+    ] as const) {
+      app.use(path, refuseHead(["GET"], route));
+    }
     app.on(callbackMethods, config.callbackPath, callback);
     app.all(config.callbackPath, methodNotAllowed(callbackMethods, config.mode));
     app.get(config.completePath, complete);
-    app.all(config.completePath, methodNotAllowed(["GET", "HEAD"], "complete"));
+    app.all(config.completePath, methodNotAllowed(["GET"], "complete"));
     app.get("/healthz", health);
     app.get(START_PATH, start);
     app.get(BEGIN_PATH, begin);
@@ -92,6 +104,14 @@ export function buildApp(result: ConfigResult, runtime: Runtime): Hono<AppEnv> {
   app.notFound((c) => failureResponse(new AppFailure("not_found"), c));
   app.onError((error, c) => failureResponse(error, c));
   return app;
+}
+
+function refuseHead(allowed: string[], route: Route) {
+  const refuse = methodNotAllowed(allowed, route);
+  return async (c: Context<AppEnv>, next: () => Promise<void>): Promise<void> => {
+    if (c.req.method === "HEAD") refuse(c);
+    await next();
+  };
 }
 
 function methodNotAllowed(allowed: string[], route: Route) {

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { beginSession } from "../../core/begin";
 import { requirePublicOrigin } from "../../core/binding";
-import { AppFailure } from "../../failures/failure";
 import type { AppEnv } from "../context";
 import { redirect } from "../respond";
 
@@ -9,8 +8,6 @@ import { redirect } from "../respond";
 export async function begin(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   deps.log.route = "begin";
-  // A HEAD (a link prefetcher, a chat app's preview) must not spend the URL.
-  if (c.req.method === "HEAD") throw new AppFailure("method_not_allowed", { headers: { Allow: "GET" } });
   requirePublicOrigin(deps);
   return redirect(await beginSession(deps, new URL(c.req.url).searchParams.get("t")));
 }

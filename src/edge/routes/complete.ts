@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import { completeSession } from "../../core/session";
-import { AppFailure } from "../../failures/failure";
 import { parseCompletion } from "../../platforms/peaka/callbacks";
 import type { AppEnv } from "../context";
 import { rawQuery } from "../query";
@@ -14,8 +13,6 @@ import { limitCallbacks } from "./callback-limit";
 export async function complete(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   deps.log.route = "complete";
-  // Hono routes HEAD to GET handlers; a HEAD (a prefetcher, a monitor) must not spend the record.
-  if (c.req.method === "HEAD") throw new AppFailure("method_not_allowed", { headers: { Allow: "GET" } });
   await limitCallbacks(c);
   return redirect(await completeSession(deps, parseCompletion(rawQuery(c.req.url))));
 }

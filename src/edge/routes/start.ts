@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { requirePublicOrigin } from "../../core/binding";
 import { enforceRateLimit } from "../../core/rate-limit";
 import { linkSigningKey, startFromLink } from "../../core/start-link";
-import { AppFailure } from "../../failures/failure";
 import { peakaAdapter } from "../../platforms/peaka/adapter";
 import type { AppEnv } from "../context";
 import { rawQuery } from "../query";
@@ -17,9 +16,6 @@ export async function start(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   deps.log.route = "start";
   deps.log.mode = deps.config.mode;
-  // Hono routes HEAD to GET handlers; a HEAD (a link prefetcher, a monitor)
-  // must never spend the link or create a connection.
-  if (c.req.method === "HEAD") throw new AppFailure("method_not_allowed", { headers: { Allow: "GET" } });
   requirePublicOrigin(deps);
   linkSigningKey(deps);
   await enforceRateLimit(
