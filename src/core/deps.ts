@@ -2,6 +2,7 @@ import type { Clock } from "../clock";
 import type { Config } from "../config/types";
 import type { RequestLog } from "../observability/log";
 import type { Store } from "../storage/store";
+import type { SessionEvent } from "./events";
 
 /**
  * Everything the core and the platform adapters need for one request, as
@@ -29,4 +30,6 @@ export interface Deps {
   readonly fetch: typeof fetch;
   /** Runs bookkeeping after the response is sent: the user never waits on it, and its failure is only logged. */
   readonly defer: (task: string, work: Promise<unknown>) => void;
+  /** Hands a settled session's event on for delivery (webhooks); never throws, never waits. */
+  readonly notify: (event: SessionEvent) => void;
 }

@@ -3,7 +3,7 @@ import type { FailureCode } from "../failures/codes";
 import type { Deps } from "./deps";
 
 /** The platforms this worker runs flows for. */
-export type PlatformName = "peaka";
+export type PlatformName = "peaka" | "rivery";
 
 /**
  * Base of every platform client's errors. The adapter decides the wire code

@@ -68,5 +68,7 @@ export function buildDeps(c: Context<AppEnv>, config: Config, runtime: Runtime):
         // No ExecutionContext (e.g. app.request in a unit test): the promise still runs.
       }
     },
+    // Webhooks are not wired yet: events go nowhere.
+    notify() {},
   };
 }

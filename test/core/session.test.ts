@@ -33,6 +33,7 @@ function depsFor(clock: Clock, overrides: Record<string, string> = {}) {
     host: "connect.example.com",
     fetch: () => Promise.reject(new Error("no network in this test")),
     defer: (_task, work) => deferred.push(work),
+    notify: () => {},
   };
   return { deps, log, settle: () => Promise.all(deferred) };
 }
