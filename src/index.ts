@@ -5,6 +5,7 @@ import type { Config } from "./config/types";
 import { buildApp } from "./edge/app";
 import type { Runtime } from "./edge/context";
 import { relayFastPath } from "./edge/routes/relay-fast";
+import { deliverWebhooks } from "./webhooks/consumer";
 
 export type { Env } from "./config/env";
 
@@ -15,11 +16,11 @@ interface Entry {
 }
 
 /**
- * The worker's fetch handler over an injected clock and fetch: the default
+ * The worker's fetch and queue handlers over an injected clock and fetch: the default
  * export uses the real ones; tests build their own to move time or fire a
  * timeout without sleeping.
  */
-export function createWorker(runtime: Partial<Runtime> = {}): Required<Pick<ExportedHandler<Env>, "fetch">> {
+export function createWorker(runtime: Partial<Runtime> = {}): Required<Pick<ExportedHandler<Env>, "fetch" | "queue">> {
   const resolved: Runtime = {
     clock: runtime.clock ?? systemClock,
     fetch: runtime.fetch ?? ((input, init) => fetch(input, init)),
@@ -49,6 +50,11 @@ export function createWorker(runtime: Partial<Runtime> = {}): Required<Pick<Expo
       if (fast === undefined) return app.fetch(request, env, ctx);
       if (fast instanceof Response) return fast;
       return fast.then((response) => response ?? app.fetch(request, env, ctx));
+    },
+    // The WEBHOOKS queue's consumer. With a broken configuration every message is retried, then dead-lettered.
+    queue(batch, env) {
+      const webhooks = entryFor(env).config?.webhooks ?? { state: "invalid", problems: [] };
+      return deliverWebhooks(batch, webhooks, { ...resolved, deadLetters: env.WEBHOOKS_DLQ });
     },
   };
 }

@@ -27,8 +27,9 @@ const LAYER: Record<string, number> = {
   storage: 2,
   core: 3,
   platforms: 4,
-  edge: 5,
-  "index.ts": 6,
+  webhooks: 5,
+  edge: 6,
+  "index.ts": 7,
 };
 
 function unitOf(path: string): string {
@@ -106,9 +107,10 @@ describe("architecture", () => {
 });
 
 describe("public exports", () => {
-  it("the worker module exports its handler and the factory tests use, nothing else", () => {
+  it("the worker module exports its handlers (fetch, queue) and the factory tests use, nothing else", () => {
     expect(Object.keys(worker).sort()).toEqual(["createWorker", "default"]);
     expect(typeof worker.default.fetch).toBe("function");
+    expect(typeof worker.default.queue).toBe("function");
   });
 
   it("package.json exports the start-link signer and the result verifier only", async () => {

@@ -7,15 +7,25 @@
  * What may really be absent: the secrets, each of which switches an entry
  * point on or overrides a per-zone default, and the rate limiters, which a
  * deployment may leave out of its wrangler.toml (requests then go through
- * unlimited, and the log says so).
+ * unlimited, and the log says so), and the webhook queues.
  */
-export type SecretName = "PEAKA_API_KEY" | "PEAKA_US_API_KEY" | "PEAKA_EU_API_KEY" | "ADMIN_TOKEN" | "LINK_SIGNING_KEY";
+export type SecretName =
+  | "PEAKA_API_KEY"
+  | "PEAKA_US_API_KEY"
+  | "PEAKA_EU_API_KEY"
+  | "ADMIN_TOKEN"
+  | "LINK_SIGNING_KEY"
+  | "WEBHOOK_SECRET"
+  | "WEBHOOK_SECRET_PREVIOUS";
 
 export type RateLimiterBinding = "API_RATE_LIMITER" | "START_RATE_LIMITER" | "CALLBACK_RATE_LIMITER";
 
-type Optional = SecretName | RateLimiterBinding;
+/** The webhook queues: a deployment without webhooks may leave them out (webhooks/enqueue.ts logs the lost event). */
+export type QueueBinding = "WEBHOOKS" | "WEBHOOKS_DLQ";
+
+type Optional = SecretName | RateLimiterBinding | QueueBinding;
 
 export type Env = Omit<Cloudflare.Env, Optional> & Partial<Pick<Cloudflare.Env, Optional>>;
 
 /** Env members that are bindings rather than text variables. */
-export type BindingName = "CONNECTIONS" | RateLimiterBinding;
+export type BindingName = "CONNECTIONS" | QueueBinding | RateLimiterBinding;

@@ -7,6 +7,7 @@ import {
   type Config,
   type ConfigProblem,
   type EntrySecret,
+  type WebhookConfig,
   ZONES,
   type Zone,
   type ZoneConfig,
@@ -41,6 +42,7 @@ export const DEFAULTS = {
   RECORD_TTL_SECONDS: "3600",
   PUBLIC_ORIGINS: "",
   BROWSER_BINDING: "required",
+  WEBHOOK_RETRY_BASE_SECONDS: "10",
 } as const satisfies Partial<Record<keyof Env, string>>;
 
 type VarName = Exclude<keyof Env, BindingName>;
@@ -97,6 +99,26 @@ function parseEntrySecret(env: Env, name: "ADMIN_TOKEN" | "LINK_SIGNING_KEY" | "
   if (value !== undefined) return { state: "set", value };
   const problem = collector.problems[0];
   return problem ? { state: "invalid", problem } : { state: "unset" };
+}
+
+function parseWebhooks(env: Env): WebhookConfig {
+  const c = new Collector();
+  const url = c.parse(env, "WEBHOOK_URL", schemas.webhookUrlSchema);
+  const secret = c.parse(env, "WEBHOOK_SECRET", schemas.webhookSecretSchema);
+  const previous = c.parse(env, "WEBHOOK_SECRET_PREVIOUS", schemas.webhookSecretSchema);
+  const retryBaseSeconds = c.parse(env, "WEBHOOK_RETRY_BASE_SECONDS", schemas.retryBaseSchema);
+  const urlSet = raw(env, "WEBHOOK_URL") !== undefined;
+  const secretSet = raw(env, "WEBHOOK_SECRET") !== undefined;
+  if (previous !== undefined && !secretSet) {
+    c.problems.push({ variable: "WEBHOOK_SECRET", reason: "is not set, but WEBHOOK_SECRET_PREVIOUS is" });
+  }
+  if (!urlSet && !secretSet && c.problems.length === 0) return { state: "off" };
+  if (urlSet && !secretSet) c.problems.push({ variable: "WEBHOOK_SECRET", reason: "is not set, but WEBHOOK_URL is" });
+  if (secretSet && !urlSet) c.problems.push({ variable: "WEBHOOK_URL", reason: "is not set, but WEBHOOK_SECRET is" });
+  if (c.problems.length > 0 || url === undefined || secret === undefined || retryBaseSeconds === undefined) {
+    return { state: "invalid", problems: c.problems };
+  }
+  return { state: "on", url, secrets: previous ? [secret, previous] : [secret], retryBaseSeconds };
 }
 
 /** Paths the worker serves itself, which the configurable paths must not shadow. */
@@ -187,6 +209,7 @@ export function parseConfig(env: Env): ConfigResult {
       resultSigningKey: parseEntrySecret(env, "RESULT_SIGNING_KEY"),
       publicOrigins,
       browserBinding,
+      webhooks: parseWebhooks(env),
       ...(defaultReturnUrl !== undefined ? { defaultReturnUrl } : {}),
       ...(errorUrl !== undefined ? { errorUrl } : {}),
     },

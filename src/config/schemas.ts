@@ -68,6 +68,8 @@ function integer(min: number, max: number) {
 }
 
 export const ttlSchema = integer(60, 31_536_000);
+/** WEBHOOK_RETRY_BASE_SECONDS: the first retry's delay; later ones double (webhooks/consumer.ts). */
+export const retryBaseSchema = integer(1, 3600);
 export const timeoutSchema = integer(100, 60_000);
 
 function list(s: string): string[] {
@@ -133,3 +135,31 @@ export const publicOriginsSchema = z.pipe(
 );
 
 export const browserBindingSchema = z.enum(["required", "off"], { error: "must be required or off" });
+
+/** WEBHOOK_URL: where the partner receives webhooks; https, or http on loopback for local use. */
+export const webhookUrlSchema = z.string().check(
+  z.refine((s) => {
+    try {
+      const u = new URL(s);
+      return hasAllowedScheme(u) && !u.username && !u.password && !u.hash;
+    } catch {
+      return false;
+    }
+  }, "must be an absolute https URL (http only for localhost) without credentials or fragment"),
+);
+
+/**
+ * WEBHOOK_SECRET(_PREVIOUS): the Standard Webhooks format, whsec_ and the
+ * base64 of the key. Kept as the raw key bytes' base64; webhooks/sign.ts imports it.
+ */
+export const webhookSecretSchema = z.pipe(
+  z
+    .string()
+    .check(
+      z.regex(
+        /^whsec_(?:[A-Za-z0-9+/]{4}){6,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+        "must be whsec_ followed by the base64 of at least 18 random bytes (Standard Webhooks format)",
+      ),
+    ),
+  z.transform((s) => s.slice(6)),
+);

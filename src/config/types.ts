@@ -38,6 +38,22 @@ export type EntrySecret =
   | { readonly state: "set"; readonly value: string }
   | { readonly state: "invalid"; readonly problem: ConfigProblem };
 
+/**
+ * Webhooks (docs/webhooks.md): on when WEBHOOK_URL and WEBHOOK_SECRET are
+ * both set and valid; off when neither is; otherwise invalid, and healthz
+ * names the variables while flows go on without webhooks.
+ */
+export type WebhookConfig =
+  | { readonly state: "off" }
+  | {
+      readonly state: "on";
+      readonly url: string;
+      /** Base64 keys (whsec_ stripped): the current one, then WEBHOOK_SECRET_PREVIOUS during a rotation. */
+      readonly secrets: readonly string[];
+      readonly retryBaseSeconds: number;
+    }
+  | { readonly state: "invalid"; readonly problems: readonly ConfigProblem[] };
+
 export interface Config {
   readonly defaultZone: Zone;
   readonly zones: Readonly<Record<Zone, ZoneConfig>>;
@@ -66,4 +82,5 @@ export interface Config {
   readonly publicOrigins: ReadonlySet<string>;
   /** BROWSER_BINDING: `required` binds every flow to the browser that started it. */
   readonly browserBinding: "required" | "off";
+  readonly webhooks: WebhookConfig;
 }

@@ -5,6 +5,7 @@ import type { Config } from "../config/types";
 import type { Deps } from "../core/deps";
 import { causeName, emitEvent, type RequestLog } from "../observability/log";
 import { Store } from "../storage/store";
+import { enqueueWebhook } from "../webhooks/enqueue";
 
 export interface AppVariables {
   requestId: string;
@@ -47,7 +48,7 @@ function cookieReader(header: string | undefined): (name: string) => string | un
 export function buildDeps(c: Context<AppEnv>, config: Config, runtime: Runtime): Deps {
   const url = new URL(c.req.url);
   const requestId = c.get("requestId");
-  return {
+  const deps: Deps = {
     config,
     store: new Store(c.env.CONNECTIONS, config.recordTtlSeconds, runtime.clock),
     log: c.get("log"),
@@ -68,7 +69,7 @@ export function buildDeps(c: Context<AppEnv>, config: Config, runtime: Runtime):
         // No ExecutionContext (e.g. app.request in a unit test): the promise still runs.
       }
     },
-    // Webhooks are not wired yet: events go nowhere.
-    notify() {},
+    notify: (event) => enqueueWebhook(config.webhooks, c.env.WEBHOOKS, deps.defer, event),
   };
+  return deps;
 }

@@ -49,6 +49,7 @@ export function configProblems(config: Config): (ConfigProblem & { zone?: Zone }
   for (const secret of [config.adminToken, config.linkSigningKey, config.resultSigningKey]) {
     if (secret.state === "invalid") problems.push(secret.problem);
   }
+  if (config.webhooks.state === "invalid") problems.push(...config.webhooks.problems);
   if (config.publicOrigins.size === 0) {
     problems.push({ variable: "PUBLIC_ORIGINS", reason: "is not set: no connection can start" });
   }
@@ -72,6 +73,7 @@ export function health(c: Context<AppEnv>): Response {
     start: { api: config.adminToken.state === "set", links: config.linkSigningKey.state === "set" },
     browserBinding: config.browserBinding,
     signedResult: config.resultSigningKey.state === "set",
+    webhooks: config.webhooks.state === "on",
     ...(problems.length > 0 ? { problems } : {}),
   });
 }

@@ -1,0 +1,35 @@
+/**
+ * Standard Webhooks signatures (https://www.standardwebhooks.com): HMAC-SHA256
+ * over `${id}.${timestamp}.${body}` under the secret's base64-decoded key,
+ * sent as `v1,<base64>`. WebCrypto rather than the `standardwebhooks`
+ * package keeps the bundle small; test/webhooks/sign.test.ts holds the two to
+ * the same bytes.
+ */
+const encoder = new TextEncoder();
+
+async function hmac(secret: string, text: string): Promise<string> {
+  const keyBytes = Uint8Array.from(atob(secret), (ch) => ch.charCodeAt(0));
+  const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)));
+  let binary = "";
+  for (const byte of mac) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/**
+ * The `webhook-signature` header: one `v1,` entry per secret, space-separated.
+ * During a rotation (WEBHOOK_SECRET_PREVIOUS set) a receiver holding either
+ * secret verifies, so partners move to the new one at their own pace.
+ * @param secrets base64 keys, `whsec_` stripped (config/schemas.ts)
+ * @param timestamp epoch seconds, as in `webhook-timestamp`
+ */
+export async function signWebhook(
+  secrets: readonly string[],
+  id: string,
+  timestamp: number,
+  body: string,
+): Promise<string> {
+  const signed = `${id}.${timestamp}.${body}`;
+  const entries = await Promise.all(secrets.map(async (secret) => `v1,${await hmac(secret, signed)}`));
+  return entries.join(" ");
+}
