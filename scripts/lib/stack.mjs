@@ -66,8 +66,9 @@ function envFile(vars) {
 /**
  * Starts `wrangler dev` for one callback mode and resolves once /healthz answers.
  * Runs in its own process group so that stop() also ends workerd.
+ * test/webhooks.node.test.mjs starts one alone with its own receiver.
  */
-async function startWorker({ mode, port, inspectorPort, vars, stateDir, snapshot, onOutput }) {
+export async function startWorker({ mode, port, inspectorPort, vars, stateDir, snapshot, onOutput }) {
   mkdirSync(stateDir, { recursive: true });
   const envPath = join(stateDir, `${mode}.env`);
   // Secrets go through a generated env file (not --var) so they never show in
