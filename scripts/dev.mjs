@@ -9,7 +9,7 @@
 //                    edge start routes (users return via DEFAULT_RETURN_URL).
 
 import { join } from "node:path";
-import { devEntrySecrets } from "./lib/dev-vars.mjs";
+import { DEV_WEBHOOK_SECRET, devEntrySecrets } from "./lib/dev-vars.mjs";
 import { DEV_PORTS, ROOT, startStack } from "./lib/stack.mjs";
 
 const direct = process.argv.includes("--direct");
@@ -35,6 +35,7 @@ try {
       linkSigningKey: entry.LINK_SIGNING_KEY.value,
       resultSigningKey: entry.RESULT_SIGNING_KEY.value,
     },
+    webhookSecret: DEV_WEBHOOK_SECRET,
     onWorkerOutput: (mode, line) => {
       if (line.trim() !== "" && !WRANGLER_BANNER.test(line)) console.log(`[edge-${mode}] ${line}`);
     },
@@ -73,6 +74,7 @@ console.log(`
     ${shown("ADMIN_TOKEN")}
     ${shown("LINK_SIGNING_KEY")}
     ${shown("RESULT_SIGNING_KEY")}   (the demo app verifies \`result\` with it)
+    WEBHOOK_SECRET=${DEV_WEBHOOK_SECRET}   (dev-only value; the demo app verifies webhooks at ${urls.app}/webhooks with it)
     RETURN_ORIGINS=${urls.app}${shellKeyNote}
 
   Press Ctrl+C to stop.

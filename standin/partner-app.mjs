@@ -2,10 +2,11 @@
 // and returns to. A button per flow and zone, and a landing page that shows
 // what came back. Its origin is the one listed in RETURN_ORIGINS.
 
+import { Webhook } from "standardwebhooks";
 import { verifyResult } from "../src/security/result.js";
 import { FLOWS, flowById, MISREGISTERED_FLOW, MISREGISTERED_REDIRECT_URI, TOKEN_FLOW, ZONES } from "./flows.mjs";
 import { escapeHtml, hiddenInputs, layout } from "./html.mjs";
-import { HttpError, handler, listen, redirect, requestParams, sendHtml } from "./http.mjs";
+import { HttpError, handler, listen, readBody, redirect, requestParams, sendHtml, sendJson } from "./http.mjs";
 
 const ACCENT = "#0f766e";
 
@@ -18,6 +19,7 @@ const ACCENT = "#0f766e";
  * @property {Record<"us" | "eu", string>} standins
  * @property {string} platform                   The OAuth server's origin.
  * @property {string} [resultSigningKey]         RESULT_SIGNING_KEY: the landing page verifies `result` with it.
+ * @property {string} [webhookSecret]            WEBHOOK_SECRET: POST /webhooks verifies deliveries with it.
  * @property {boolean} [quiet]
  */
 
@@ -46,8 +48,68 @@ function connectButtons(flow) {
   ).join("");
 }
 
+/** How many webhooks the pages show, newest first. */
+const WEBHOOKS_SHOWN = 20;
+
+/**
+ * What a partner's webhook endpoint does (docs/webhooks.md): verify the
+ * signature over the raw body with the standardwebhooks package, then
+ * de-duplicate on webhook-id, since delivery is at least once.
+ * @param {import("node:http").IncomingMessage} req
+ * @param {import("node:http").ServerResponse} res
+ * @param {PartnerAppOptions} options
+ * @param {Map<string, { payload: any, receivedAt: string, deliveries: number }>} received
+ */
+async function receiveWebhook(req, res, options, received) {
+  const body = await readBody(req);
+  if (!options.webhookSecret) throw new HttpError(404, "not_found", "Webhooks are not configured here.");
+  let payload;
+  try {
+    payload = new Webhook(options.webhookSecret).verify(body, {
+      "webhook-id": String(req.headers["webhook-id"] ?? ""),
+      "webhook-timestamp": String(req.headers["webhook-timestamp"] ?? ""),
+      "webhook-signature": String(req.headers["webhook-signature"] ?? ""),
+    });
+  } catch {
+    if (!options.quiet) console.log("[partner-app] webhook refused: signature did not verify");
+    // A 4xx other than 408/429: the worker dead-letters it rather than retrying.
+    throw new HttpError(400, "invalid_signature", "The webhook signature did not verify.");
+  }
+  const id = String(req.headers["webhook-id"]);
+  const seen = received.get(id);
+  if (seen) seen.deliveries++;
+  else {
+    received.set(id, { payload, receivedAt: new Date().toISOString(), deliveries: 1 });
+    // Keep the demo's memory bounded: forget the oldest.
+    for (const old of [...received.keys()].slice(0, Math.max(0, received.size - WEBHOOKS_SHOWN))) received.delete(old);
+  }
+  sendJson(res, 200, { received: id, duplicate: seen !== undefined });
+}
+
+/** @param {Map<string, { payload: any, receivedAt: string, deliveries: number }>} received */
+function webhooksCard(received) {
+  const rows = [...received.entries()]
+    .reverse()
+    .map(([id, { payload, receivedAt, deliveries }]) => {
+      const d = payload?.data ?? {};
+      const cells = [payload?.type, d.sessionId, d.connectionId, d.status, d.error, d.reference, d.zone]
+        .map(
+          (value) =>
+            `<td>${value === undefined || value === null ? '<span class="muted">none</span>' : `<code>${escapeHtml(String(value))}</code>`}</td>`,
+        )
+        .join("");
+      return `<tr class="webhook" data-webhook-id="${escapeHtml(id)}"><td>${escapeHtml(receivedAt)}</td>${cells}<td>${deliveries}</td></tr>`;
+    })
+    .join("");
+  const table = rows
+    ? `<table id="webhooks"><tr><th>received</th><th>type</th><th>sessionId</th><th>connectionId</th><th>status</th><th>error</th><th>reference</th><th>zone</th><th>deliveries</th></tr>${rows}</table>`
+    : '<p class="muted" id="webhooks-none">None yet: each finished connection sends one, a second or two after the redirect.</p>';
+  return `<div class="card"><h2>Webhooks received</h2>
+  <p class="muted">Signed by the edge worker (Standard Webhooks), verified here with the <code>standardwebhooks</code> package; redeliveries of one <code>webhook-id</code> are counted, not shown twice. <a href="">Refresh</a></p>${table}</div>`;
+}
+
 /** @param {PartnerAppOptions} options */
-function homePage(options) {
+function homePage(options, received) {
   const rows = [...FLOWS, TOKEN_FLOW]
     .map(
       (flow) => `<tr><td><b>${escapeHtml(flow.option)}</b></td><td>${escapeHtml(flow.title)}</td>
@@ -73,7 +135,7 @@ function homePage(options) {
   the platform refuses and says why. ${connectButtons(MISREGISTERED_FLOW)}</li>
   <li><a id="no-record" href="${escapeHtml(unknown.href)}">Completion without a stored record</a>: falls back to DEFAULT_RETURN_URL.</li>
   <li><a id="error-page" href="${escapeHtml(errorPage.href)}">Completion on a worker without DEFAULT_RETURN_URL</a>: the built-in error page.</li>
-  </ul></div>`;
+  </ul></div>${webhooksCard(received)}`;
   return layout({ title: "Demo partner app", brand: "Acme Analytics", tag: "demo partner app", accent: ACCENT, body });
 }
 
@@ -101,7 +163,7 @@ async function verification(params, options) {
  * @param {URLSearchParams} params
  * @param {PartnerAppOptions} options
  */
-async function landingPage(params, options) {
+async function landingPage(params, options, received) {
   const status = params.get("status");
   const flow = flowById(params.get("flow") ?? "");
   const rows = [
@@ -126,18 +188,21 @@ async function landingPage(params, options) {
         ? '<h1 class="fail">Connection failed</h1>'
         : "<h1>Back in the app</h1>";
   const body = `<div class="card">${headline}<table>${rows}</table>
-  <p><a href="/">Back to the demo</a></p></div>`;
+  <p><a href="/">Back to the demo</a></p></div>${webhooksCard(received)}`;
   return layout({ title: "Connection result", brand: "Acme Analytics", tag: "demo partner app", accent: ACCENT, body });
 }
 
 /** @param {PartnerAppOptions} options */
 export function partnerAppHandler(options) {
+  /** Verified webhooks by webhook-id, in arrival order. */
+  const received = new Map();
   const route = async (req, res, url) => {
     if (!options.quiet) console.log(`[partner-app] ${req.method} ${url.pathname}`);
-    if (req.method === "GET" && url.pathname === "/") return sendHtml(res, 200, homePage(options));
+    if (req.method === "GET" && url.pathname === "/") return sendHtml(res, 200, homePage(options, received));
     if (req.method === "GET" && url.pathname === "/connected") {
-      return sendHtml(res, 200, await landingPage(new URLSearchParams(url.search), options));
+      return sendHtml(res, 200, await landingPage(new URLSearchParams(url.search), options, received));
     }
+    if (req.method === "POST" && url.pathname === "/webhooks") return receiveWebhook(req, res, options, received);
     if (req.method === "POST" && url.pathname === "/connect") {
       const form = await requestParams(req, url);
       const flow = flowById(form.get("flow") ?? "");
@@ -160,7 +225,8 @@ export function partnerAppHandler(options) {
     }
     throw new HttpError(404, "not_found", "Nothing here.");
   };
-  return handler(route, (error) => {
+  return handler(route, (error, req) => {
+    if (req.url?.startsWith("/webhooks")) return { status: error.status, json: { error: error.code } };
     const body = `<div class="card"><h1 class="fail">${escapeHtml(error.code)}</h1><p id="message">${escapeHtml(error.message)}</p>
     <p><a href="/">Back to the demo</a></p></div>`;
     return {

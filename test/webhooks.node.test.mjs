@@ -184,3 +184,69 @@ describe("webhook delivery under wrangler dev", { timeout: 180_000 }, () => {
     }
   });
 });
+
+describe("the demo partner app's webhook endpoint", () => {
+  let app;
+  const secret = `whsec_${randomBytes(24).toString("base64")}`;
+
+  before(async () => {
+    const { startPartnerApp } = await import("../standin/partner-app.mjs");
+    app = await startPartnerApp({
+      port: 0,
+      origin: "http://localhost:3000",
+      workers: { relay: "http://localhost:8787", exchange: "http://localhost:8789" },
+      standins: { us: "http://localhost:8790", eu: "http://localhost:8791" },
+      platform: "http://localhost:8792",
+      start: async () => assert.fail("no flow starts here"),
+      startedVia: "test",
+      webhookSecret: secret,
+      quiet: true,
+    });
+  });
+  after(() => app?.close());
+
+  /** POSTs a body signed with `key` as the worker would. */
+  async function deliver(key, id, payload) {
+    const body = JSON.stringify(payload);
+    const timestamp = new Date();
+    return fetch(`http://127.0.0.1:${app.port}/webhooks`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": id,
+        "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+        "webhook-signature": new Webhook(key).sign(id, timestamp, body),
+      },
+      body,
+    });
+  }
+
+  it("verifies, de-duplicates on webhook-id, shows them, and refuses a bad signature with a 400", async () => {
+    const payload = {
+      type: "connection.failed",
+      timestamp: new Date().toISOString(),
+      data: {
+        sessionId: "cs_demo",
+        connectionId: null,
+        platform: "peaka",
+        type: "ga",
+        zone: "eu",
+        status: "failed",
+        error: "access_denied",
+      },
+    };
+    assert.equal((await deliver(secret, "msg_cs_demo", payload)).status, 200);
+    const again = await deliver(secret, "msg_cs_demo", payload);
+    assert.deepEqual(await again.json(), { received: "msg_cs_demo", duplicate: true });
+    const forged = await deliver(`whsec_${randomBytes(24).toString("base64")}`, "msg_cs_forged", payload);
+    assert.equal(forged.status, 400);
+    assert.deepEqual(await forged.json(), { error: "invalid_signature" });
+
+    const home = await (await fetch(`http://127.0.0.1:${app.port}/`)).text();
+    assert.match(home, /data-webhook-id="msg_cs_demo"/);
+    assert.match(home, /access_denied/);
+    assert.doesNotMatch(home, /msg_cs_forged/);
+    const landing = await (await fetch(`http://127.0.0.1:${app.port}/connected?status=fail`)).text();
+    assert.match(landing, /<tr class="webhook" data-webhook-id="msg_cs_demo">.*<td>2<\/td><\/tr>/s);
+  });
+});

@@ -17,6 +17,13 @@ export const DEV_ENTRY_SECRETS = Object.freeze({
 });
 
 /**
+ * WEBHOOK_SECRET of `npm run dev`'s workers, which its demo app verifies
+ * webhooks with (Standard Webhooks format: whsec_ + base64). Published like
+ * the values above, so it protects nothing: never deploy it.
+ */
+export const DEV_WEBHOOK_SECRET = "whsec_ZGV2LW9ubHktd2ViaG9vay1zZWNyZXQtY2hhbmdlLW1l";
+
+/**
  * The variables of a dotenv-style file (KEY=value, optional quotes, whole-line
  * # comments), or undefined when there is no such file.
  * @param {string} path

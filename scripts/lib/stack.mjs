@@ -228,10 +228,13 @@ async function loadLinkSigner() {
  * @param {{ ports: typeof DEV_PORTS & { relayInspector: number, exchangeInspector: number },
  *   stateDir: string, freshState?: boolean, quiet?: boolean, start?: "edge" | "direct", snapshot?: boolean,
  *   slowMs?: number, timeoutMs?: number, onWorkerOutput?: (mode: string, line: string) => void,
- *   entrySecrets?: { adminToken: string, linkSigningKey: string, resultSigningKey: string } }} options
+ *   entrySecrets?: { adminToken: string, linkSigningKey: string, resultSigningKey: string },
+ *   webhookSecret?: string }} options
  *   entrySecrets: ADMIN_TOKEN and LINK_SIGNING_KEY for both workers. `npm run dev`
  *   passes known ones so a developer can call the workers by hand; without
  *   them each run gets random ones (the tests search the logs for them).
+ *   webhookSecret: WEBHOOK_SECRET for both workers, which the demo app verifies
+ *   webhooks with; random per run without it.
  */
 export async function startStack(options) {
   const { ports } = options;
@@ -240,6 +243,7 @@ export async function startStack(options) {
     adminToken: options.entrySecrets?.adminToken ?? `admin-${randomBytes(24).toString("base64url")}`,
     linkSigningKey: options.entrySecrets?.linkSigningKey ?? randomBytes(32).toString("base64url"),
     resultSigningKey: options.entrySecrets?.resultSigningKey ?? randomBytes(32).toString("base64url"),
+    webhookSecret: options.webhookSecret ?? `whsec_${randomBytes(24).toString("base64")}`,
   };
   const urls = {
     app: `http://localhost:${ports.app}`,
@@ -323,6 +327,11 @@ export async function startStack(options) {
       LINK_SIGNING_KEY: secrets.linkSigningKey,
       // The demo app verifies the signed result with the same key.
       RESULT_SIGNING_KEY: secrets.resultSigningKey,
+      // Both workers send their sessions' webhooks to the demo app (IPv4, like the API URLs),
+      // retrying after 2 s rather than 10 so a failed delivery shows up again quickly.
+      WEBHOOK_URL: `http://127.0.0.1:${ports.app}/webhooks`,
+      WEBHOOK_SECRET: secrets.webhookSecret,
+      WEBHOOK_RETRY_BASE_SECONDS: "2",
     };
     const onOutput = options.onWorkerOutput ?? (() => {});
     const snapshot = options.snapshot ? await bundleSnapshot(options.stateDir, onOutput) : undefined;
@@ -385,6 +394,7 @@ export async function startStack(options) {
       start,
       startedVia,
       resultSigningKey: secrets.resultSigningKey,
+      webhookSecret: secrets.webhookSecret,
       quiet: options.quiet,
     });
     stops.push(app.close);
