@@ -54,7 +54,7 @@ export function createWorker(runtime: Partial<Runtime> = {}): Required<Pick<Expo
     // The WEBHOOKS queue's consumer. With a broken configuration every message is retried, then dead-lettered.
     queue(batch, env) {
       const webhooks = entryFor(env).config?.webhooks ?? { state: "invalid", problems: [] };
-      return deliverWebhooks(batch, webhooks, { ...resolved, deadLetters: env.WEBHOOKS_DLQ });
+      return deliverWebhooks(batch, webhooks, { ...resolved, deadLetters: env.WEBHOOKS_DLQ }).then(() => {});
     },
   };
 }

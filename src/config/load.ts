@@ -42,7 +42,6 @@ export const DEFAULTS = {
   RECORD_TTL_SECONDS: "3600",
   PUBLIC_ORIGINS: "",
   BROWSER_BINDING: "required",
-  WEBHOOK_RETRY_BASE_SECONDS: "10",
 } as const satisfies Partial<Record<keyof Env, string>>;
 
 type VarName = Exclude<keyof Env, BindingName>;
@@ -106,17 +105,14 @@ function parseWebhooks(env: Env): WebhookConfig {
   const url = c.parse(env, "WEBHOOK_URL", schemas.webhookUrlSchema);
   const secret = c.parse(env, "WEBHOOK_SECRET", schemas.webhookSecretSchema);
   const previous = c.parse(env, "WEBHOOK_SECRET_PREVIOUS", schemas.webhookSecretSchema);
-  const retryBaseSeconds = c.parse(env, "WEBHOOK_RETRY_BASE_SECONDS", schemas.retryBaseSchema);
-  const urlSet = raw(env, "WEBHOOK_URL") !== undefined;
-  const secretSet = raw(env, "WEBHOOK_SECRET") !== undefined;
-  if (previous !== undefined && !secretSet) {
-    c.problems.push({ variable: "WEBHOOK_SECRET", reason: "is not set, but WEBHOOK_SECRET_PREVIOUS is" });
-  }
-  if (!urlSet && !secretSet && c.problems.length === 0) return { state: "off" };
-  if (urlSet && !secretSet) c.problems.push({ variable: "WEBHOOK_SECRET", reason: "is not set, but WEBHOOK_URL is" });
-  if (secretSet && !urlSet) c.problems.push({ variable: "WEBHOOK_URL", reason: "is not set, but WEBHOOK_SECRET is" });
-  if (c.problems.length > 0 || url === undefined || secret === undefined || retryBaseSeconds === undefined) {
-    return { state: "invalid", problems: c.problems };
+  const retryBaseSeconds = c.parse(env, "WEBHOOK_RETRY_BASE_SECONDS", schemas.retryBaseSchema) ?? 10;
+  const hasUrl = raw(env, "WEBHOOK_URL");
+  const hasSecret = raw(env, "WEBHOOK_SECRET");
+  // Each needs the other; WEBHOOK_SECRET_PREVIOUS needs WEBHOOK_SECRET.
+  if ((hasUrl || previous) && !hasSecret) c.problems.push({ variable: "WEBHOOK_SECRET", reason: "is not set" });
+  if (hasSecret && !hasUrl) c.problems.push({ variable: "WEBHOOK_URL", reason: "is not set" });
+  if (c.problems.length > 0 || !url || !secret) {
+    return hasUrl || hasSecret || c.problems.length > 0 ? { state: "invalid", problems: c.problems } : { state: "off" };
   }
   return { state: "on", url, secrets: previous ? [secret, previous] : [secret], retryBaseSeconds };
 }

@@ -1,7 +1,7 @@
 import type { Clock } from "../clock";
 import type { WebhookConfig } from "../config/types";
 import { causeName, emitEvent } from "../observability/log";
-import { readWebhookMessage, type WebhookMessage } from "./message";
+import type { WebhookMessage } from "./message";
 import { signWebhook } from "./sign";
 
 /**
@@ -24,7 +24,7 @@ export interface QueueRuntime {
 
 /** The delay before the next attempt: base, 2·base, 4·base … capped at the queue's limit. */
 export function retryDelaySeconds(baseSeconds: number, attempts: number): number {
-  return Math.min(baseSeconds * 2 ** Math.max(0, attempts - 1), MAX_DELAY_SECONDS);
+  return Math.min(baseSeconds * 2 ** (attempts - 1), MAX_DELAY_SECONDS);
 }
 
 /** 408, 429 and 5xx may pass with time; any other non-2xx will not. */
@@ -32,8 +32,7 @@ function retryable(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-type Delivery = { readonly status: number } | { readonly cause: string };
-
+/** The receiver's HTTP status, or the class name of why there was none (a timeout, the network). */
 async function post(config: WebhookConfig & { state: "on" }, runtime: QueueRuntime, message: WebhookMessage) {
   const timestamp = Math.floor(runtime.clock.now() / 1000);
   try {
@@ -51,61 +50,46 @@ async function post(config: WebhookConfig & { state: "on" }, runtime: QueueRunti
       signal: runtime.clock.timeout(DELIVERY_TIMEOUT_MS),
     });
     await response.body?.cancel();
-    return { status: response.status } satisfies Delivery;
+    return response.status;
   } catch (error) {
-    // A timeout (TimeoutError) or the network: both pass with time.
-    return { cause: causeName(error) } satisfies Delivery;
-  }
-}
-
-/** Sends to the dead-letter queue; false when that failed (the caller then leaves the message to the queue). */
-async function deadLetter(runtime: QueueRuntime, message: WebhookMessage): Promise<boolean> {
-  if (!runtime.deadLetters) return false;
-  try {
-    await runtime.deadLetters.send(message, { contentType: "json" });
-    return true;
-  } catch {
-    return false;
+    return causeName(error);
   }
 }
 
 async function handle(config: WebhookConfig, runtime: QueueRuntime, msg: Message): Promise<void> {
-  const message = readWebhookMessage(msg.body);
+  // Anything but our own message (a hand-made replay gone wrong) is refused, not posted.
+  const message =
+    typeof (msg.body as WebhookMessage | undefined)?.body === "string" ? (msg.body as WebhookMessage) : undefined;
   // Log fields: the id, statuses and counts only; never the body (it holds the partner's reference).
-  const fields = { webhookId: message?.id ?? "unknown", attempts: msg.attempts };
-  if (!message) {
-    emitEvent("error", "webhook_rejected", { ...fields, cause: "MalformedMessage" });
-    msg.ack();
-    return;
+  const fields = { webhookId: message?.id, attempts: msg.attempts } as Record<string, string | number>;
+  const result = !message
+    ? "MalformedMessage"
+    : config.state === "on"
+      ? await post(config, runtime, message)
+      : "ConfigError";
+  fields[typeof result === "number" ? "status" : "cause"] = result;
+  if (typeof result === "number" && result >= 200 && result < 300) {
+    emitEvent("info", "webhook_delivered", fields);
+    return msg.ack();
   }
-  const delivery: Delivery = config.state === "on" ? await post(config, runtime, message) : { cause: "ConfigError" };
-  const outcome: Record<string, string | number> =
-    "status" in delivery ? { status: delivery.status } : { cause: delivery.cause };
-  if ("status" in delivery && delivery.status >= 200 && delivery.status < 300) {
-    emitEvent("info", "webhook_delivered", { ...fields, ...outcome });
-    msg.ack();
-    return;
-  }
-  if ("status" in delivery && !retryable(delivery.status)) {
-    // The receiver refused this message: sending it again cannot help.
-    emitEvent("error", "webhook_rejected", { ...fields, ...outcome });
-    if (await deadLetter(runtime, message)) msg.ack();
-    else msg.retry();
-    return;
-  }
-  if (msg.attempts > MAX_RETRIES) {
-    emitEvent("error", "webhook_dead_lettered", { ...fields, ...outcome });
-    // Should the send fail, a retry past max_retries lands in the queue's own dead_letter_queue.
-    if (await deadLetter(runtime, message)) msg.ack();
-    else msg.retry();
+  // The receiver refused this message (or it is not one): sending it again cannot help.
+  const refused = !message || (typeof result === "number" && !retryable(result));
+  if (refused || msg.attempts > MAX_RETRIES) {
+    emitEvent("error", refused ? "webhook_rejected" : "webhook_dead_lettered", fields);
+    try {
+      // Without the binding this throws too: either way a retry lands it in the queue's own dead_letter_queue in the end.
+      await (runtime.deadLetters as Queue).send(msg.body, { contentType: "json" });
+      msg.ack();
+    } catch {
+      msg.retry();
+    }
     return;
   }
   const delaySeconds = retryDelaySeconds(config.state === "on" ? config.retryBaseSeconds : 10, msg.attempts);
-  emitEvent("warn", "webhook_retry", { ...fields, ...outcome, delaySeconds });
+  emitEvent("warn", "webhook_retry", { ...fields, delaySeconds });
   msg.retry({ delaySeconds });
 }
 
 /** The worker's `queue` handler for the WEBHOOKS queue: one POST per message, all at once. */
-export async function deliverWebhooks(batch: MessageBatch, config: WebhookConfig, runtime: QueueRuntime) {
-  await Promise.all(batch.messages.map((msg) => handle(config, runtime, msg)));
-}
+export const deliverWebhooks = (batch: MessageBatch, config: WebhookConfig, runtime: QueueRuntime) =>
+  Promise.all(batch.messages.map((msg) => handle(config, runtime, msg)));

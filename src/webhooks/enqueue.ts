@@ -15,17 +15,16 @@ export function enqueueWebhook(
   defer: (task: string, work: Promise<unknown>) => void,
   event: SessionEvent,
 ): void {
-  if (config.state === "off") return;
+  // An invalid configuration is on /healthz already.
+  if (config.state !== "on") return;
   const message = webhookMessage(event);
-  // An invalid configuration is on /healthz already; this line says what it cost.
-  if (config.state !== "on" || !queue) {
-    emitEvent("error", "webhook_not_enqueued", { webhookId: message.id, cause: queue ? "ConfigError" : "NoQueue" });
-    return;
-  }
   defer(
-    "webhook_enqueue",
-    queue.send(message, { contentType: "json" }).catch((error: unknown) => {
-      emitEvent("error", "webhook_not_enqueued", { webhookId: message.id, cause: causeName(error) });
-    }),
+    "webhook",
+    // A missing WEBHOOKS binding (an environment without it in wrangler.toml) fails here too, and is logged.
+    Promise.resolve()
+      .then(() => (queue as Queue).send(message, { contentType: "json" }))
+      .catch((error: unknown) => {
+        emitEvent("error", "webhook_not_enqueued", { webhookId: message.id, cause: causeName(error) });
+      }),
   );
 }

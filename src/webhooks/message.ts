@@ -6,7 +6,6 @@ import type { SessionEvent } from "../core/events";
  * timestamp and signature are made per attempt (webhooks/consumer.ts).
  */
 export interface WebhookMessage {
-  readonly v: 1;
   /** `webhook-id`: one per session, so a receiver de-duplicates redeliveries on it. */
   readonly id: string;
   /** The JSON body, `{type, timestamp, data}` (docs/webhooks.md). */
@@ -20,23 +19,8 @@ export interface WebhookMessage {
  */
 export function webhookMessage(event: SessionEvent): WebhookMessage {
   const { sessionId, connectionId, platform, type, zone, status, error, reference } = event.data;
-  const data = {
-    sessionId,
-    connectionId: connectionId ?? null,
-    platform,
-    type,
-    zone,
-    status,
-    ...(error !== undefined ? { error } : {}),
-    ...(reference !== undefined ? { reference } : {}),
-  };
+  // JSON.stringify leaves out error and reference when undefined; connectionId is always there, null when none.
+  const data = { sessionId, connectionId: connectionId ?? null, platform, type, zone, status, error, reference };
   const body = JSON.stringify({ type: event.type, timestamp: new Date(event.at).toISOString(), data });
-  return { v: 1, id: `msg_${sessionId}`, body };
-}
-
-/** A queue message's body, checked: anything else (an old format, a hand-made replay gone wrong) is refused. */
-export function readWebhookMessage(body: unknown): WebhookMessage | undefined {
-  if (typeof body !== "object" || body === null) return undefined;
-  const { v, id, body: text } = body as Record<string, unknown>;
-  return v === 1 && typeof id === "string" && typeof text === "string" ? { v, id, body: text } : undefined;
+  return { id: `msg_${sessionId}`, body };
 }

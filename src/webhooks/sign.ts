@@ -10,10 +10,7 @@ const encoder = new TextEncoder();
 async function hmac(secret: string, text: string): Promise<string> {
   const keyBytes = Uint8Array.from(atob(secret), (ch) => ch.charCodeAt(0));
   const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)));
-  let binary = "";
-  for (const byte of mac) binary += String.fromCharCode(byte);
-  return btoa(binary);
+  return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)))));
 }
 
 /**

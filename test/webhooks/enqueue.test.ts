@@ -112,13 +112,19 @@ describe("webhooks on deps.notify", () => {
     logs.expectAbsent(REFERENCE, SECRET.slice(6));
   });
 
-  it("logs an error line when webhooks are half configured and the event is lost", async () => {
+  it("enqueues nothing when half configured: /healthz names the missing variable instead", async () => {
     const queue = recordingQueue();
     await notifyThroughEdge(sessionEvent(), { WEBHOOK_URL: WEBHOOK_ENV.WEBHOOK_URL, WEBHOOKS: queue });
     expect(queue.sent).toEqual([]);
+  });
+
+  it("logs an error line when the WEBHOOKS binding is missing (an environment without it)", async () => {
+    const response = await notifyThroughEdge(sessionEvent(), { ...WEBHOOK_ENV, WEBHOOKS: undefined });
+    expect(response.status).toBe(200);
     expect(logs.json().find((l) => l.msg === "webhook_not_enqueued")).toMatchObject({
       level: "error",
-      cause: "ConfigError",
+      webhookId: "msg_cs_AAAAAAAAAAAAAAAAAAAAAAAA",
+      cause: "TypeError",
     });
   });
 
