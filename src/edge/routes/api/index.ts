@@ -18,13 +18,11 @@ function methodNotAllowed(allowed: string): () => never {
 /**
  * The assets server answers (HEAD, If-None-Match and 304 included). Copied,
  * because its headers are immutable and the app stamps its own on every
- * response.
+ * response. The file is committed, so it is uploaded with every deploy.
  */
 async function openApiDocument(c: Context<AppEnv>): Promise<Response> {
   c.get("log").route = "api";
   const asset = await c.env.ASSETS.fetch(c.req.raw);
-  // Deployed without `npm run openapi` having written the file.
-  if (asset.status === 404) throw new AppFailure("not_found");
   return new Response(asset.body, asset);
 }
 

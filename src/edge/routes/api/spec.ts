@@ -191,12 +191,7 @@ export function openApiDocument(version: string): JsonSchema {
   const error = { content: { "application/json": { schema: { $ref: `${SCHEMA_REF}Error` } } } };
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of API_ROUTES) {
-    const codes = [
-      ...(route.auth ? AUTH_ERRORS : []),
-      ...(route.pathParameters ? (["invalid_request"] as const) : []),
-      ...(route.body ? BODY_ERRORS : []),
-      ...route.errors,
-    ];
+    const codes = [...(route.auth ? AUTH_ERRORS : []), ...(route.body ? BODY_ERRORS : []), ...route.errors];
     const responses: Record<string, unknown> = {};
     for (const [status, answer] of Object.entries(route.responses)) {
       const schema = answer.schema ? jsonSchema(answer.schema) : answer.json;
