@@ -28,4 +28,4 @@ type Optional = SecretName | RateLimiterBinding | QueueBinding;
 export type Env = Omit<Cloudflare.Env, Optional> & Partial<Pick<Cloudflare.Env, Optional>>;
 
 /** Env members that are bindings rather than text variables. */
-export type BindingName = "CONNECTIONS" | QueueBinding | RateLimiterBinding;
+export type BindingName = "CONNECTIONS" | "ASSETS" | QueueBinding | RateLimiterBinding;

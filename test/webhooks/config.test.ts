@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/config/env";
+import type { BindingName, Env } from "../../src/config/env";
 import { parseConfig } from "../../src/config/load";
 import { captureLogs } from "../helpers/logs";
 import { call } from "../helpers/worker";
@@ -7,7 +7,9 @@ import { PREVIOUS, RECEIVER, SECRET } from "./fixtures";
 
 const logs = captureLogs();
 
-function webhooks(vars: Partial<Record<keyof Env, string>>) {
+type Vars = Partial<Record<Exclude<keyof Env, BindingName>, string>>;
+
+function webhooks(vars: Vars) {
   const result = parseConfig({ CONNECTIONS: {} as KVNamespace, ...vars } as Env);
   if (!result.ok) throw result.error;
   return result.config.webhooks;
@@ -49,7 +51,7 @@ describe("webhook configuration", () => {
       { WEBHOOK_URL: RECEIVER, WEBHOOK_SECRET: SECRET, WEBHOOK_RETRY_BASE_SECONDS: "99999" },
       "WEBHOOK_RETRY_BASE_SECONDS",
     ],
-  ] as [Partial<Record<keyof Env, string>>, string][])("%j is a problem naming %s, not its value", (vars, variable) => {
+  ] as [Vars, string][])("%j is a problem naming %s, not its value", (vars, variable) => {
     const config = webhooks(vars);
     expect(config.state).toBe("invalid");
     if (config.state !== "invalid") return;
