@@ -22,7 +22,10 @@ if (/^\s*[^#\s]/m.test(readFileSync(fileURLToPath(new URL(TEST_DEV_VARS, import.
 process.env.WRANGLER_LOG ??= "error";
 
 // Tests run inside workerd with real local KV; only Peaka is mocked (MSW, at
-// the fetch boundary). These bindings are the baseline test configuration;
+// the fetch boundary). The webhook queues (WEBHOOKS, WEBHOOKS_DLQ and the
+// consumer) come from wrangler.toml as local miniflare queues, so an
+// [env.test] section must repeat them; test/webhooks drives the consumer with
+// createMessageBatch/getQueueResult and the partner's receiver through MSW. These bindings are the baseline test configuration;
 // a test that needs another one passes overrides to `call()` (test/helpers).
 export default defineConfig({
   plugins: [

@@ -51,10 +51,9 @@ export function createWorker(runtime: Partial<Runtime> = {}): Required<Pick<Expo
       if (fast instanceof Response) return fast;
       return fast.then((response) => response ?? app.fetch(request, env, ctx));
     },
-    // The WEBHOOKS queue's consumer. With a broken configuration every message is retried, then dead-lettered.
+    // The WEBHOOKS queue's consumer (webhooks/consumer.ts).
     queue(batch, env) {
-      const webhooks = entryFor(env).config?.webhooks ?? { state: "invalid", problems: [] };
-      return deliverWebhooks(batch, webhooks, { ...resolved, deadLetters: env.WEBHOOKS_DLQ }).then(() => {});
+      return deliverWebhooks(batch, entryFor(env).config?.webhooks, { ...resolved, deadLetters: env.WEBHOOKS_DLQ });
     },
   };
 }

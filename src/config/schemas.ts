@@ -71,8 +71,12 @@ function integer(min: number, max: number) {
 }
 
 export const ttlSchema = integer(60, 31_536_000);
-/** WEBHOOK_RETRY_BASE_SECONDS: the first retry's delay; later ones double (webhooks/consumer.ts). */
-export const retryBaseSchema = integer(1, 3600);
+/**
+ * WEBHOOK_RETRY_BASE_SECONDS: the first retry's delay; later ones double
+ * (webhooks/consumer.ts). At most 300: the eighth retry waits 128 times it,
+ * which must stay under the queue's 12-hour limit.
+ */
+export const retryBaseSchema = integer(1, 300);
 export const timeoutSchema = integer(100, 60_000);
 
 function list(s: string): string[] {

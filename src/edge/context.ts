@@ -60,7 +60,7 @@ export function buildDeps(c: Context<AppEnv>, config: Config, runtime: Runtime):
     fetch: runtime.fetch,
     defer(task, work) {
       const guarded = work.catch((error: unknown) => {
-        // Bookkeeping is KV writes and deletes: a failure is a storage failure, so it alerts like one.
+        // Bookkeeping is KV writes and deletes, and the webhook's enqueue: a failure alerts like a storage failure.
         emitEvent("error", "background_task_failed", { task, requestId, cause: causeName(error) });
       });
       try {

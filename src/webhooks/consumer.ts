@@ -11,8 +11,6 @@ import { signWebhook } from "./sign";
  * The queue's own dead_letter_queue stays as the backstop.
  */
 export const MAX_RETRIES = 8;
-/** The longest delay a queue retry accepts (12 hours). */
-export const MAX_DELAY_SECONDS = 43_200;
 /** How long one delivery may take: the partner should answer at once and work later. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
 
@@ -22,9 +20,13 @@ export interface QueueRuntime {
   readonly deadLetters: Queue | undefined;
 }
 
-/** The delay before the next attempt: base, 2·base, 4·base … capped at the queue's limit. */
+/**
+ * The delay before the next attempt: base, 2·base, 4·base … With the base at
+ * most 300 (config/schemas.ts) the longest, 128·base after attempt 8, stays
+ * under the 12 hours a queue retry accepts.
+ */
 export function retryDelaySeconds(baseSeconds: number, attempts: number): number {
-  return Math.min(baseSeconds * 2 ** (attempts - 1), MAX_DELAY_SECONDS);
+  return baseSeconds * 2 ** (attempts - 1);
 }
 
 /** 408, 429 and 5xx may pass with time; any other non-2xx will not. */
@@ -56,40 +58,44 @@ async function post(config: WebhookConfig & { state: "on" }, runtime: QueueRunti
   }
 }
 
-async function handle(config: WebhookConfig, runtime: QueueRuntime, msg: Message): Promise<void> {
+async function handle(config: WebhookConfig | undefined, runtime: QueueRuntime, msg: Message): Promise<void> {
   // Anything but our own message (a hand-made replay gone wrong) is refused, not posted.
   const message =
     typeof (msg.body as WebhookMessage | undefined)?.body === "string" ? (msg.body as WebhookMessage) : undefined;
-  // Log fields: the id, statuses and counts only; never the body (it holds the partner's reference).
-  const fields = { webhookId: message?.id, attempts: msg.attempts } as Record<string, string | number>;
   const result = !message
     ? "MalformedMessage"
-    : config.state === "on"
+    : config?.state === "on"
       ? await post(config, runtime, message)
       : "ConfigError";
-  fields[typeof result === "number" ? "status" : "cause"] = result;
-  if (typeof result === "number" && result >= 200 && result < 300) {
-    emitEvent("info", "webhook_delivered", fields);
-    return msg.ack();
-  }
+  if (typeof result === "number" && result >= 200 && result < 300) return msg.ack();
   // The receiver refused this message (or it is not one): sending it again cannot help.
   const refused = !message || (typeof result === "number" && !retryable(result));
-  if (refused || msg.attempts > MAX_RETRIES) {
-    emitEvent("error", refused ? "webhook_rejected" : "webhook_dead_lettered", fields);
-    try {
-      // Without the binding this throws too: either way a retry lands it in the queue's own dead_letter_queue in the end.
-      await (runtime.deadLetters as Queue).send(msg.body, { contentType: "json" });
-      msg.ack();
-    } catch {
-      msg.retry();
-    }
-    return;
+  if (!refused && msg.attempts <= MAX_RETRIES) {
+    // Retries show in the queue's metrics; the line that alerts is the last one, webhook_dead_lettered.
+    return msg.retry({
+      delaySeconds: retryDelaySeconds(config?.state === "on" ? config.retryBaseSeconds : 10, msg.attempts),
+    });
   }
-  const delaySeconds = retryDelaySeconds(config.state === "on" ? config.retryBaseSeconds : 10, msg.attempts);
-  emitEvent("warn", "webhook_retry", { ...fields, delaySeconds });
-  msg.retry({ delaySeconds });
+  // The id, status or cause and the attempt count only: never the body (it holds the partner's reference).
+  emitEvent("error", refused ? "webhook_rejected" : "webhook_dead_lettered", {
+    webhookId: message?.id,
+    attempts: msg.attempts,
+    [typeof result === "number" ? "status" : "cause"]: result,
+  } as Record<string, string | number>);
+  try {
+    // Without the binding this throws too: either way a retry lands it in the queue's own dead_letter_queue in the end.
+    await (runtime.deadLetters as Queue).send(msg.body, { contentType: "json" });
+    msg.ack();
+  } catch {
+    msg.retry();
+  }
 }
 
-/** The worker's `queue` handler for the WEBHOOKS queue: one POST per message, all at once. */
-export const deliverWebhooks = (batch: MessageBatch, config: WebhookConfig, runtime: QueueRuntime) =>
-  Promise.all(batch.messages.map((msg) => handle(config, runtime, msg)));
+/**
+ * The worker's `queue` handler for the WEBHOOKS queue: one POST per message,
+ * all at once. Without a valid configuration (undefined: the worker's config
+ * is broken) every message is retried, then dead-lettered.
+ */
+export async function deliverWebhooks(batch: MessageBatch, config: WebhookConfig | undefined, runtime: QueueRuntime) {
+  await Promise.all(batch.messages.map((msg) => handle(config, runtime, msg)));
+}

@@ -1,13 +1,14 @@
 import type { WebhookConfig } from "../config/types";
 import type { SessionEvent } from "../core/events";
-import { causeName, emitEvent } from "../observability/log";
 import { webhookMessage } from "./message";
 
 /**
  * What the edge wires into `deps.notify`: puts a settled session's webhook on
  * the WEBHOOKS queue after the response (`defer`), so the user's redirect
- * never waits on it. A failed send is an error line: that webhook is lost,
- * and the session's status API still has the outcome.
+ * never waits on it. A failed send, a missing WEBHOOKS binding included, is
+ * defer's error line `background_task_failed` with task `webhook_enqueue`:
+ * that webhook is lost, and the session's status API still has the outcome.
+ * An invalid configuration sends nothing: /healthz names it.
  */
 export function enqueueWebhook(
   config: WebhookConfig,
@@ -15,16 +16,10 @@ export function enqueueWebhook(
   defer: (task: string, work: Promise<unknown>) => void,
   event: SessionEvent,
 ): void {
-  // An invalid configuration is on /healthz already.
-  if (config.state !== "on") return;
-  const message = webhookMessage(event);
-  defer(
-    "webhook",
-    // A missing WEBHOOKS binding (an environment without it in wrangler.toml) fails here too, and is logged.
-    Promise.resolve()
-      .then(() => (queue as Queue).send(message, { contentType: "json" }))
-      .catch((error: unknown) => {
-        emitEvent("error", "webhook_not_enqueued", { webhookId: message.id, cause: causeName(error) });
-      }),
-  );
+  if (config.state === "on") {
+    defer(
+      "webhook_enqueue",
+      Promise.resolve().then(() => (queue as Queue).send(webhookMessage(event), { contentType: "json" })),
+    );
+  }
 }

@@ -103,10 +103,11 @@ describe("webhooks on deps.notify", () => {
   it("logs an error line, never the reference or the secret, when the send fails", async () => {
     const response = await notifyThroughEdge(sessionEvent(), { ...WEBHOOK_ENV, WEBHOOKS: recordingQueue(true) });
     expect(response.status).toBe(200);
-    expect(logs.json().find((l) => l.msg === "webhook_not_enqueued")).toEqual({
+    expect(logs.json().find((l) => l.msg === "background_task_failed")).toEqual({
       level: "error",
-      msg: "webhook_not_enqueued",
-      webhookId: "msg_cs_AAAAAAAAAAAAAAAAAAAAAAAA",
+      msg: "background_task_failed",
+      task: "webhook_enqueue",
+      requestId: "req-test",
       cause: "Error",
     });
     logs.expectAbsent(REFERENCE, SECRET.slice(6));
@@ -121,9 +122,9 @@ describe("webhooks on deps.notify", () => {
   it("logs an error line when the WEBHOOKS binding is missing (an environment without it)", async () => {
     const response = await notifyThroughEdge(sessionEvent(), { ...WEBHOOK_ENV, WEBHOOKS: undefined });
     expect(response.status).toBe(200);
-    expect(logs.json().find((l) => l.msg === "webhook_not_enqueued")).toMatchObject({
+    expect(logs.json().find((l) => l.msg === "background_task_failed")).toMatchObject({
       level: "error",
-      webhookId: "msg_cs_AAAAAAAAAAAAAAAAAAAAAAAA",
+      task: "webhook_enqueue",
       cause: "TypeError",
     });
   });
