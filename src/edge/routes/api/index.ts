@@ -3,6 +3,7 @@ import { AppFailure } from "../../../failures/failure";
 import type { AppEnv } from "../../context";
 import { authorizeApi } from "./auth";
 import { createConnectionRoute, registerReturnRoute } from "./connections";
+import { sessionRoute } from "./sessions";
 
 export const API_PREFIX = "/api/v1";
 
@@ -19,6 +20,8 @@ export function registerApiRoutes(app: Hono<AppEnv>): void {
   app.all(`${API_PREFIX}/connections`, methodNotAllowed("POST"));
   app.put(`${API_PREFIX}/connections/:connectionId/return`, registerReturnRoute);
   app.all(`${API_PREFIX}/connections/:connectionId/return`, methodNotAllowed("PUT"));
+  app.get(`${API_PREFIX}/sessions/:sessionId`, sessionRoute);
+  app.all(`${API_PREFIX}/sessions/:sessionId`, methodNotAllowed("GET"));
   app.all("/api/*", () => {
     throw new AppFailure("not_found");
   });
