@@ -290,7 +290,7 @@ describe("reference and display in signed links", () => {
     for (const [name, value] of [
       ["reference", "org-6"],
       ["display", "redirect"],
-    ]) {
+    ] as const) {
       const tampered = new URL(await link({ reference: "org-5", display: "popup" }));
       tampered.searchParams.set(name, value);
       const refused = await call(tampered.href, browserGet(tampered.href, "198.51.100.33"), vars);

@@ -2,6 +2,7 @@ import { ConfigError } from "../config/load";
 import type { Zone } from "../config/types";
 import type { FailureCode } from "../failures/codes";
 import { signResult } from "../security/result.js";
+import { PRODUCT } from "../version";
 import { clearBinding } from "./binding";
 import type { SessionLink } from "./connect-session";
 import type { Deps } from "./deps";
@@ -75,7 +76,7 @@ export async function flowReturn(deps: Deps, returnUrl: string, outcome: FlowOut
       ? {
           popup: {
             targetOrigin: target.origin,
-            message: { source: "peaka-connect-edge", sessionId, connectionId, status, error, result: params.result },
+            message: { source: PRODUCT, sessionId, connectionId, status, error, result: params.result },
           },
         }
       : {}),

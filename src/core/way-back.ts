@@ -1,6 +1,7 @@
 import type { Config } from "../config/types";
 import { AppFailure } from "../failures/failure";
 import { checkReturnUrl } from "../security/return-url";
+import type { PRODUCT } from "../version";
 
 /** Where the browser goes next: the edge turns it into a Location header. 307 repeats the method and body. */
 export interface Redirect {
@@ -18,7 +19,7 @@ export interface Redirect {
 
 /** What a popup page posts to its opener: the return URL's outcome, with the session. */
 export interface PopupMessage {
-  readonly source: "peaka-connect-edge";
+  readonly source: typeof PRODUCT;
   readonly sessionId: string;
   readonly connectionId?: string | undefined;
   readonly status: "success" | "fail";
