@@ -247,6 +247,36 @@ describe("terminal outcomes through the worker settle the session", () => {
     });
   });
 
+  it("BROWSER_BINDING=required: the startUrl carries the session to the records it writes, and the bound completion settles it", async () => {
+    const a = api({ BROWSER_BINDING: "required", RESULT_SIGNING_KEY: RESULT_KEY });
+    const connectionId = `conn_${crypto.randomUUID()}`;
+    mockCreate({ id: connectionId });
+    const { sessionId, startUrl } = await json(await a.post({ reference: "bound-1", display: "popup" }));
+    const begun = await call(startUrl as string, { headers: { accept: "text/html" } }, a.vars);
+    expect(begun.status).toBe(303);
+    const cookies = begun.headers.getSetCookie().map((header) => header.split(";")[0] ?? "");
+    expect(await store.getConnection(connectionId)).toMatchObject({
+      sessionId,
+      reference: "bound-1",
+      display: "popup",
+    });
+    const back = await call(
+      `${HOST}/oauth2/complete?connectionId=${connectionId}?status=success`,
+      { headers: { cookie: cookies.join("; ") } },
+      a.vars,
+    );
+    expect(back.status).toBe(303);
+    const claims = await verifyResult(
+      new URL(back.headers.get("location") ?? "").searchParams.get("result"),
+      RESULT_KEY,
+      {
+        audience: "https://app.example.com",
+      },
+    );
+    expect(claims).toMatchObject({ sid: sessionId, ref: "bound-1" });
+    expect(await json(await a.session(sessionId as string))).toMatchObject({ status: "succeeded", connectionId });
+  });
+
   it("a pending session whose deadline passed reads as expired", async () => {
     const a = api();
     const sessionId = "cs_EXPIREDEXPIREDEXPIRED000";
