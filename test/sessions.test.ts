@@ -106,6 +106,21 @@ describe("GET /api/v1/sessions/{sessionId}", () => {
     expect(await json(res)).toMatchObject({ error: "session_not_found", requestId: expect.any(String) });
   });
 
+  it("503 storage_unavailable as JSON when KV fails, never a stack", async () => {
+    const kv = new Proxy(env.CONNECTIONS, {
+      get(target, prop) {
+        if (prop === "get") return () => Promise.reject(new Error("KV get failed at /srv/kv.js:12"));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const res = await api({ CONNECTIONS: kv }).session("cs_AAAAAAAAAAAAAAAAAAAAAAAA");
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ error: "storage_unavailable" });
+    expect(text).not.toContain("kv.js");
+  });
+
   it("405 for another method", async () => {
     const a = api();
     const res = await call(
