@@ -9,14 +9,21 @@
  * deployment may leave out of its wrangler.toml (requests then go through
  * unlimited, and the log says so), and the webhook queues.
  */
-export type SecretName =
-  | "PEAKA_API_KEY"
-  | "PEAKA_US_API_KEY"
-  | "PEAKA_EU_API_KEY"
-  | "ADMIN_TOKEN"
-  | "LINK_SIGNING_KEY"
-  | "WEBHOOK_SECRET"
-  | "WEBHOOK_SECRET_PREVIOUS";
+export const SECRET_NAMES = [
+  "PEAKA_API_KEY",
+  "PEAKA_US_API_KEY",
+  "PEAKA_EU_API_KEY",
+  "ADMIN_TOKEN",
+  "LINK_SIGNING_KEY",
+  "RESULT_SIGNING_KEY",
+  "ADMIN_TOKEN_PREVIOUS",
+  "LINK_SIGNING_KEY_PREVIOUS",
+  "RESULT_SIGNING_KEY_PREVIOUS",
+  "WEBHOOK_SECRET",
+  "WEBHOOK_SECRET_PREVIOUS",
+] as const;
+
+export type SecretName = (typeof SECRET_NAMES)[number];
 
 export type RateLimiterBinding = "API_RATE_LIMITER" | "START_RATE_LIMITER" | "CALLBACK_RATE_LIMITER";
 

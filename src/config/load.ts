@@ -7,6 +7,7 @@ import {
   type Config,
   type ConfigProblem,
   type EntrySecret,
+  type RotatedSecret,
   type WebhookConfig,
   ZONES,
   type Zone,
@@ -40,6 +41,7 @@ export const DEFAULTS = {
   COMPLETE_PATH: "/oauth2/complete",
   RETURN_ORIGINS: "",
   RECORD_TTL_SECONDS: "3600",
+  SESSION_TTL_SECONDS: "604800",
   PUBLIC_ORIGINS: "",
   BROWSER_BINDING: "required",
 } as const satisfies Partial<Record<keyof Env, string>>;
@@ -92,12 +94,19 @@ function parseZone(env: Env, zone: Zone): ZoneConfig {
   return { zone, ...values, problems };
 }
 
-function parseEntrySecret(env: Env, name: "ADMIN_TOKEN" | "LINK_SIGNING_KEY" | "RESULT_SIGNING_KEY"): EntrySecret {
+function parseEntrySecret(env: Env, name: RotatedSecret): EntrySecret {
   const collector = new Collector();
   const value = collector.parse(env, name, schemas.entrySecretSchema);
-  if (value !== undefined) return { state: "set", value };
-  const problem = collector.problems[0];
-  return problem ? { state: "invalid", problem } : { state: "unset" };
+  const previousName = `${name}_PREVIOUS` as const;
+  const previous = collector.parse(env, previousName, schemas.entrySecretSchema);
+  // With the current key valid, a problem can only be the previous key's.
+  const [problem] = collector.problems;
+  if (value !== undefined) return { state: "set", value, previous, previousProblem: problem };
+  if (problem) return { state: "invalid", problem };
+  // The old key alone: the new one was most likely put under the wrong name.
+  return previous === undefined
+    ? { state: "unset" }
+    : { state: "invalid", problem: { variable: name, reason: `is not set, but ${previousName} is` } };
 }
 
 function parseWebhooks(env: Env): WebhookConfig {
@@ -136,12 +145,17 @@ export function parseConfig(env: Env): ConfigResult {
   const zoneByHost = c.parse(env, "ZONE_BY_HOST", schemas.zoneByHostSchema);
   const returnOrigins = c.parse(env, "RETURN_ORIGINS", schemas.originsSchema);
   const recordTtlSeconds = c.parse(env, "RECORD_TTL_SECONDS", schemas.ttlSchema);
+  const sessionTtlSeconds = c.parse(env, "SESSION_TTL_SECONDS", schemas.ttlSchema);
   const peakaTimeoutMs = c.parse(env, "PEAKA_TIMEOUT_MS", schemas.timeoutSchema);
   const errorUrl = raw(env, "ERROR_URL");
   const defaultReturnUrl = raw(env, "DEFAULT_RETURN_URL");
   const publicOrigins = c.parse(env, "PUBLIC_ORIGINS", schemas.publicOriginsSchema);
   const browserBinding = c.parse(env, "BROWSER_BINDING", schemas.browserBindingSchema);
 
+  // A session must outlive its flow records, or a pending flow could lose the session it settles.
+  if (sessionTtlSeconds !== undefined && recordTtlSeconds !== undefined && sessionTtlSeconds < recordTtlSeconds) {
+    c.problems.push({ variable: "SESSION_TTL_SECONDS", reason: "must be at least RECORD_TTL_SECONDS" });
+  }
   if (callbackPath !== undefined && callbackPath === completePath) {
     c.problems.push({ variable: "COMPLETE_PATH", reason: "must differ from CALLBACK_PATH" });
   }
@@ -179,6 +193,7 @@ export function parseConfig(env: Env): ConfigResult {
     zoneByHost === undefined ||
     returnOrigins === undefined ||
     recordTtlSeconds === undefined ||
+    sessionTtlSeconds === undefined ||
     peakaTimeoutMs === undefined ||
     publicOrigins === undefined ||
     browserBinding === undefined
@@ -199,6 +214,7 @@ export function parseConfig(env: Env): ConfigResult {
       completePath,
       returnOrigins,
       recordTtlSeconds,
+      sessionTtlSeconds,
       peakaTimeoutMs,
       adminToken: parseEntrySecret(env, "ADMIN_TOKEN"),
       linkSigningKey: parseEntrySecret(env, "LINK_SIGNING_KEY"),

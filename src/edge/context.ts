@@ -50,7 +50,7 @@ export function buildDeps(c: Context<AppEnv>, config: Config, runtime: Runtime):
   const requestId = c.get("requestId");
   const deps: Deps = {
     config,
-    store: new Store(c.env.CONNECTIONS, config.recordTtlSeconds, runtime.clock),
+    store: new Store(c.env.CONNECTIONS, config.recordTtlSeconds, runtime.clock, config.sessionTtlSeconds),
     log: c.get("log"),
     clock: runtime.clock,
     // Only a listed origin: the Host header alone never names the worker.

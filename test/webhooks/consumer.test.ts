@@ -184,7 +184,10 @@ describe("the webhook consumer", () => {
     expect(result.retryMessages).toEqual([{ msgId: "queue-msg-1", delaySeconds: undefined }]);
   });
 
-  it("agrees with wrangler.toml's max_retries and dead_letter_queue", () => {
+  it("agrees with wrangler.toml's max_retries (every environment) and dead_letter_queue", () => {
+    const retries = [...WRANGLER_TOML.matchAll(/^max_retries = (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(retries)).toEqual(new Set([MAX_RETRIES]));
     const consumer = /\[\[queues\.consumers\]\]([\s\S]*?)(?:\n\[|$)/.exec(WRANGLER_TOML)?.[1] ?? "";
     expect(consumer).toMatch(new RegExp(`^max_retries = ${MAX_RETRIES}$`, "m"));
     expect(consumer).toMatch(/^dead_letter_queue = "peaka-connect-webhooks-dlq"$/m);
