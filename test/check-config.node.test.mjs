@@ -287,7 +287,8 @@ describe("check-config: the repository's wrangler.toml", () => {
       assert.equal(result.code, 1);
       assert.deepEqual(
         new Set(result.problems),
-        new Set(["CONNECTIONS", "PUBLIC_ORIGINS", "RETURN_ORIGINS", "PEAKA_US_PROJECT_ID"]),
+        // The env file uploads WEBHOOK_SECRET, so WEBHOOK_URL is one more to fill in.
+        new Set(["CONNECTIONS", "PUBLIC_ORIGINS", "RETURN_ORIGINS", "PEAKA_US_PROJECT_ID", "WEBHOOK_URL"]),
         result.output,
       );
     });
@@ -304,9 +305,10 @@ describe("check-config: the repository's wrangler.toml", () => {
         /(\[env\.production\.vars\][\s\S]*?)PUBLIC_ORIGINS = ""/,
         '$1PUBLIC_ORIGINS = "https://connect.example.com"',
       )
+      .replace(/(\[env\.production\.vars\][\s\S]*?)RETURN_ORIGINS = ""/, '$1RETURN_ORIGINS = "https://app.example.com"')
       .replace(
-        /(\[env\.production\.vars\][\s\S]*?)RETURN_ORIGINS = ""/,
-        '$1RETURN_ORIGINS = "https://app.example.com"',
+        /(\[env\.production\.vars\][\s\S]*?)WEBHOOK_URL = ""/,
+        '$1WEBHOOK_URL = "https://app.example.com/webhooks/peaka"',
       );
     const result = await check({ toml: filled, args: PROD });
     assert.equal(result.code, 0, result.output);
