@@ -102,7 +102,6 @@ describe("/healthz", () => {
       start: { api: false, links: false },
       browserBinding: "off",
       signedResult: false,
-      webhooks: false,
     });
     expect(JSON.stringify(body)).not.toContain("test-partner-key");
     expect(JSON.stringify(body)).not.toContain("proj_test");

@@ -117,9 +117,9 @@ function parseWebhooks(env: Env): WebhookConfig {
   const retryBaseSeconds = c.parse(env, "WEBHOOK_RETRY_BASE_SECONDS", schemas.retryBaseSchema) ?? 10;
   const hasUrl = raw(env, "WEBHOOK_URL");
   const hasSecret = raw(env, "WEBHOOK_SECRET");
-  // Each needs the other; WEBHOOK_SECRET_PREVIOUS needs WEBHOOK_SECRET.
-  if ((hasUrl || previous) && !hasSecret) c.problems.push({ variable: "WEBHOOK_SECRET", reason: "is not set" });
-  if (hasSecret && !hasUrl) c.problems.push({ variable: "WEBHOOK_URL", reason: "is not set" });
+  // Each needs the other (WEBHOOK_SECRET_PREVIOUS alone changes nothing: it only signs beside WEBHOOK_SECRET).
+  if (!hasUrl !== !hasSecret)
+    c.problems.push({ variable: hasUrl ? "WEBHOOK_SECRET" : "WEBHOOK_URL", reason: "is not set" });
   if (c.problems.length > 0 || !url || !secret) {
     return hasUrl || hasSecret || c.problems.length > 0 ? { state: "invalid", problems: c.problems } : { state: "off" };
   }

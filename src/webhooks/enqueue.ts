@@ -6,7 +6,7 @@ import { webhookMessage } from "./message";
  * What the edge wires into `deps.notify`: puts a settled session's webhook on
  * the WEBHOOKS queue after the response (`defer`), so the user's redirect
  * never waits on it. A failed send, a missing WEBHOOKS binding included, is
- * defer's error line `background_task_failed` with task `webhook_enqueue`:
+ * defer's error line `background_task_failed` with task `webhook`:
  * that webhook is lost, and the session's status API still has the outcome.
  * An invalid configuration sends nothing: /healthz names it.
  */
@@ -18,7 +18,7 @@ export function enqueueWebhook(
 ): void {
   if (config.state === "on") {
     defer(
-      "webhook_enqueue",
+      "webhook",
       Promise.resolve().then(() => (queue as Queue).send(webhookMessage(event), { contentType: "json" })),
     );
   }

@@ -106,7 +106,7 @@ describe("webhooks on deps.notify", () => {
     expect(logs.json().find((l) => l.msg === "background_task_failed")).toEqual({
       level: "error",
       msg: "background_task_failed",
-      task: "webhook_enqueue",
+      task: "webhook",
       requestId: "req-test",
       cause: "Error",
     });
@@ -124,7 +124,7 @@ describe("webhooks on deps.notify", () => {
     expect(response.status).toBe(200);
     expect(logs.json().find((l) => l.msg === "background_task_failed")).toMatchObject({
       level: "error",
-      task: "webhook_enqueue",
+      task: "webhook",
       cause: "TypeError",
     });
   });

@@ -86,7 +86,6 @@ export function health(c: Context<AppEnv>): Response {
     start: { api: config.adminToken.state === "set", links: config.linkSigningKey.state === "set" },
     browserBinding: config.browserBinding,
     signedResult: config.resultSigningKey.state === "set",
-    webhooks: config.webhooks.state === "on",
     ...(rotation.length > 0 ? { rotating: rotation } : {}),
     ...(problems.length > 0 ? { problems } : {}),
   });
