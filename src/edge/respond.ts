@@ -1,13 +1,19 @@
 import type { Context } from "hono";
-import { type Redirect, withParams } from "../core/way-back";
+import { withParams } from "../core/way-back";
 import { FAILURES, type FailureCode } from "../failures/codes";
 import type { FieldProblem } from "../failures/failure";
 import type { AppEnv } from "./context";
 import { renderErrorPage } from "./error-page";
 import { PAGE_CSP } from "./headers";
+import { type PopupRedirect, renderPopupPage } from "./popup-page";
 
-/** A redirect with no body. 307 for relays (the browser repeats the method and body), 303 otherwise. */
-export function redirect({ location, status, setCookies }: Redirect): Response {
+/**
+ * A redirect with no body. 307 for relays (the browser repeats the method and
+ * body), 303 otherwise. A popup flow's way back is the popup page instead.
+ */
+export function redirect(way: PopupRedirect): Response {
+  if (way.popup) return renderPopupPage({ ...way, popup: way.popup });
+  const { location, status, setCookies } = way;
   const response = new Response(null, { status, headers: { Location: location } });
   for (const cookie of setCookies ?? []) response.headers.append("Set-Cookie", cookie);
   return response;
