@@ -104,6 +104,55 @@ export async function connectAndDecide(tab, stack, journey) {
 }
 
 /**
+ * Starts a flow in popup mode from the demo app: clicks its popup button
+ * (connect() opens the popup inside the click) and returns the popup as a
+ * Tab with its own request log.
+ * @param {Tab} tab
+ * @param {{ urls: Record<string, string> }} stack
+ * @param {{ flowId: string, zone: "us" | "eu", path?: string }} journey
+ * @returns {Promise<Tab & { headers: Map<string, Record<string, string>> }>}
+ */
+export async function openPopup(tab, stack, journey) {
+  await tab.page.goto(new URL(journey.path ?? "/", stack.urls.app).href);
+  const [page] = await Promise.all([
+    tab.page.waitForEvent("popup"),
+    tab.page.click(`#popup-${journey.flowId}-${journey.zone}`),
+  ]);
+  /** @type {LoggedRequest[]} */
+  const requests = [];
+  const statuses = new Map();
+  const headers = new Map();
+  page.on("request", (request) => {
+    requests.push({ url: request.url(), method: request.method(), postData: request.postData() ?? "" });
+  });
+  page.on("response", (response) => {
+    statuses.set(response.url(), response.status());
+    headers.set(response.url(), response.headers());
+  });
+  return { page, requests, statuses, headers };
+}
+
+/** Waits until the demo app's popup panel says `state` ("resolved", "rejected"). @param {Tab} tab */
+export async function popupOutcome(tab, state, timeout = 15_000) {
+  try {
+    await tab.page.waitForFunction((s) => document.getElementById("popup-state")?.textContent === s, state, {
+      timeout,
+    });
+  } catch (error) {
+    const shown = await tab.page.textContent("#popup-state").catch(() => "?");
+    const problem = await tab.page.textContent("#popup-error").catch(() => "?");
+    throw new Error(`the popup panel says "${shown}" (error "${problem}"), not "${state}"`, { cause: error });
+  }
+  const read = async (id) => ((await tab.page.textContent(`#${id}`)) ?? "").trim();
+  return {
+    status: await read("popup-status"),
+    connectionId: await read("popup-connection-id"),
+    error: await read("popup-error"),
+    result: await read("popup-result"),
+  };
+}
+
+/**
  * Waits for the page to settle on a URL the predicate accepts. On timeout it
  * says where the browser ended instead (origin, path and heading; never the
  * query, which may hold a code).

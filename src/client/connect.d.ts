@@ -5,13 +5,14 @@
  *
  * Call it directly in a click handler, before any `await`: browsers (Safari
  * first) block window.open once the user's gesture has been spent on async
- * work, so create the startUrl before the click.
+ * work. To create the startUrl after the click, pass a promise of it: the
+ * popup opens at once (blank) and goes to the startUrl when it arrives.
  *
- * @param {string} startUrl
+ * @param {string | PromiseLike<string>} startUrl
  * @param {ConnectOptions} [options]
  * @returns {Promise<ConnectResult>}
  */
-export function connect(startUrl: string, options?: ConnectOptions): Promise<ConnectResult>;
+export function connect(startUrl: string | PromiseLike<string>, options?: ConnectOptions): Promise<ConnectResult>;
 export class ConnectError extends Error {
   /**
    * @param {ConnectErrorCode} code

@@ -77,32 +77,49 @@ function outcomeOf(data, sessionId) {
   return outcome;
 }
 
+/** @param {string} startUrl */
+function checked(startUrl) {
+  const url = new URL(startUrl, location.href);
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError("startUrl must be an http(s) URL");
+  return url;
+}
+
 /**
  * Opens startUrl (the API's `startUrl` or a signed start link, created with
  * `display: "popup"`) in a popup and resolves with the outcome.
  *
  * Call it directly in a click handler, before any `await`: browsers (Safari
  * first) block window.open once the user's gesture has been spent on async
- * work, so create the startUrl before the click.
+ * work. To create the startUrl after the click, pass a promise of it: the
+ * popup opens at once (blank) and goes to the startUrl when it arrives.
  *
- * @param {string} startUrl
+ * @param {string | PromiseLike<string>} startUrl
  * @param {ConnectOptions} [options]
  * @returns {Promise<ConnectResult>}
  */
 export function connect(startUrl, options = {}) {
-  const url = new URL(startUrl, location.href);
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError("startUrl must be an http(s) URL");
+  const known = typeof startUrl === "string" ? checked(startUrl) : undefined;
   const { width = 500, height = 680 } = options;
   const left = Math.round(screenX + Math.max(0, (outerWidth - width) / 2));
   const top = Math.round(screenY + Math.max(0, (outerHeight - height) / 2));
   // Synchronously, inside the caller's click: no await before this line.
-  const popup = window.open(url.href, "_blank", `popup,width=${width},height=${height},left=${left},top=${top}`);
+  const popup = window.open(
+    known?.href ?? "about:blank",
+    "_blank",
+    `popup,width=${width},height=${height},left=${left},top=${top}`,
+  );
   return new Promise((resolve, reject) => {
+    const later = Promise.resolve(startUrl).then(checked);
     if (!popup) {
-      if (options.fallback === "redirect") location.assign(url.href);
-      else reject(new ConnectError("popup_blocked", "The browser blocked the popup."));
+      if (options.fallback === "redirect") later.then((url) => location.assign(url.href), reject);
+      else {
+        later.catch(() => {}); // nothing will use a startUrl made meanwhile
+        reject(new ConnectError("popup_blocked", "The browser blocked the popup."));
+      }
       return;
     }
+    // Messages count only from the worker's origin, known once the startUrl is.
+    let origin = known?.origin;
     let closedBefore = false;
     const stop = () => {
       removeEventListener("message", onMessage);
@@ -110,7 +127,7 @@ export function connect(startUrl, options = {}) {
     };
     /** @param {MessageEvent} event */
     const onMessage = (event) => {
-      if (event.origin !== url.origin || event.source !== popup) return;
+      if (origin === undefined || event.origin !== origin || event.source !== popup) return;
       const outcome = outcomeOf(event.data, options.sessionId);
       if (!outcome) return;
       stop();
@@ -128,5 +145,18 @@ export function connect(startUrl, options = {}) {
       closedBefore = true;
     }, POLL_MS);
     addEventListener("message", onMessage);
+    if (!known) {
+      later.then(
+        (url) => {
+          origin = url.origin;
+          popup.location.replace(url.href);
+        },
+        (error) => {
+          stop();
+          popup.close();
+          reject(error);
+        },
+      );
+    }
   });
 }
