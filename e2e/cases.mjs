@@ -489,6 +489,18 @@ function popupCase(flowId, zone, decision) {
       try {
         const popup = await openPopup(tab, ctx.stack, { flowId, zone });
         await consentScreen(popup.page, ctx.stack);
+        // Forgeries in the worker's message shape: from the popup on another
+        // origin (the platform's page), and from the opener page itself.
+        const forged = {
+          source: "peaka-connect-edge",
+          sessionId: "cs_forged",
+          status: "success",
+          connectionId: "forged",
+        };
+        await popup.page.evaluate((m) => window.opener.postMessage(m, "*"), forged);
+        await tab.page.evaluate((m) => window.postMessage(m, "*"), forged);
+        await tab.page.waitForTimeout(300);
+        assert.equal(await tab.page.textContent("#popup-state"), "waiting for the popup", "forgeries are ignored");
         const closed = popup.page.waitForEvent("close");
         await popup.page.click(decision === "approve" ? "#approve" : "#deny");
         await closed;

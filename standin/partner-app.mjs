@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { verifyResult } from "../src/security/result.js";
 import { FLOWS, flowById, MISREGISTERED_FLOW, MISREGISTERED_REDIRECT_URI, TOKEN_FLOW, ZONES } from "./flows.mjs";
 import { escapeHtml, hiddenInputs, layout } from "./html.mjs";
-import { HttpError, handler, listen, redirect, requestParams, sendHtml } from "./http.mjs";
+import { HttpError, handler, listen, redirect, requestParams, sendHtml, sendJson } from "./http.mjs";
 
 const ACCENT = "#0f766e";
 // The worker package's browser client, served as the partner's page would serve it.
