@@ -7,6 +7,8 @@ import { peakaAdapter } from "../../../platforms/peaka/adapter";
 import type { AppEnv } from "../../context";
 import { readJson } from "./body";
 import { CreateConnectionRequest, RegisterReturnRequest } from "./schemas";
+// Types only (nothing of spec.ts reaches the bundle): an answer field missing from the OpenAPI document fails to compile.
+import type { CreateConnectionResponse, RegisterReturnResponse } from "./spec";
 
 /** `POST /api/v1/connections`: create a connection in Peaka and remember where the user started. */
 export async function createConnectionRoute(c: Context<AppEnv>): Promise<Response> {
@@ -27,7 +29,7 @@ export async function createConnectionRoute(c: Context<AppEnv>): Promise<Respons
       zone: started.zone,
       expiresAt: new Date(started.expiresAt).toISOString(),
       ...(started.warnings.length > 0 ? { warnings: started.warnings } : {}),
-    },
+    } satisfies CreateConnectionResponse,
     201,
   );
 }
@@ -69,5 +71,5 @@ export async function registerReturnRoute(c: Context<AppEnv>): Promise<Response>
     zone,
     expiresAt: new Date(registered.expiresAt).toISOString(),
     ...(registered.warnings.length > 0 ? { warnings: registered.warnings } : {}),
-  });
+  } satisfies RegisterReturnResponse);
 }
