@@ -4,6 +4,7 @@ import { AppFailure } from "../failures/failure";
 import { causeName } from "../observability/log";
 import { type StartLinkRejection, verifyStartLink } from "../security/start-link";
 import { newBinding } from "./binding";
+import { newSessionId, openSession } from "./connect-session";
 import type { Deps } from "./deps";
 import { isServiceFailure, platformStatusOf, toFailure } from "./errors";
 import * as fields from "./fields";
@@ -20,6 +21,8 @@ const LinkFields = z.object({
   name: fields.connectionName,
   returnUrl: fields.returnUrl,
   zone: z.optional(fields.zone),
+  reference: z.optional(fields.reference),
+  display: z.optional(fields.display),
 });
 
 const REJECTION_DETAIL: Record<StartLinkRejection, string> = {
@@ -82,6 +85,8 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query:
 
   // The link is this flow's first touch: the browser that opened it is bound now.
   const binding = config.browserBinding === "required" ? await newBinding(deps) : undefined;
+  // Made here so that a start that fails still has its session, settled failed.
+  const session = { sessionId: newSessionId(), reference: link.reference, display: link.display };
   let started: Awaited<ReturnType<typeof startSession>>;
   try {
     started = await startSession(deps, adapter, {
@@ -90,6 +95,7 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query:
       returnUrl,
       zone,
       browser: binding?.browser,
+      ...session,
     });
   } catch (error) {
     // The return URL is signed and allowed: a user whose connection could
@@ -100,12 +106,26 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query:
       log.cause = causeName(error);
       log.peakaStatus = platformStatusOf(error);
       log.outcome = "returned";
+      // After the response: the user goes back now, and storage may be what failed.
+      deps.defer(
+        "open_session",
+        openSession(deps, {
+          ...session,
+          platform: adapter.platform,
+          type: link.type,
+          zone,
+          returnUrl,
+          browser: binding?.browser,
+          settled: { status: "failed", connectionId: error.connectionId, error: error.code },
+        }),
+      );
       return flowReturn(deps, returnUrl, {
         connectionId: error.connectionId,
         status: "fail",
         error: error.code,
         zone,
         via: "exchange",
+        session,
       });
     }
     throw error;
@@ -116,5 +136,11 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query:
   }
   // A type that needs no consent is connected already.
   log.outcome = "returned";
-  return flowReturn(deps, returnUrl, { connectionId: started.connectionId, status: "success", zone, via: "exchange" });
+  return flowReturn(deps, returnUrl, {
+    connectionId: started.connectionId,
+    status: "success",
+    zone,
+    via: "exchange",
+    session,
+  });
 }

@@ -51,8 +51,12 @@ export const DEFAULT_LINK_TTL_SECONDS: 600;
 export const CLOCK_SKEW_SECONDS: 120;
 /** Shortest accepted key: 32 characters, e.g. `openssl rand -base64 32`. */
 export const MIN_KEY_LENGTH: 32;
-/** Signed parameters, in canonical order. `zone` is optional; the rest are required. */
-export const SIGNED_FIELDS: readonly ["type", "name", "returnUrl", "zone", "exp", "nonce"];
+/**
+ * Signed parameters, in canonical order. `zone`, `reference` and `display`
+ * are optional; the rest are required. Only present fields are signed, so a
+ * link made before an optional field existed keeps its payload and stays valid.
+ */
+export const SIGNED_FIELDS: readonly ["type", "name", "returnUrl", "zone", "reference", "display", "exp", "nonce"];
 /**
  * What createStartLink needs.
  */
@@ -78,6 +82,15 @@ export type StartLinkInput = {
    */
   zone?: "us" | "eu" | undefined;
   /**
+   * Your own key for the session (your user or tenant), 1-256 printable ASCII characters;
+   * returned by the status API, in webhooks and as the result's `ref`.
+   */
+  reference?: string | undefined;
+  /**
+   * How the flow ends: a redirect to returnUrl (default) or a popup page.
+   */
+  display?: "redirect" | "popup" | undefined;
+  /**
    * Lifetime in seconds, 1-900; default 600.
    */
   ttlSeconds?: number | undefined;
@@ -98,6 +111,8 @@ export type StartLink = {
   name: string;
   returnUrl: string;
   zone?: string | undefined;
+  reference?: string | undefined;
+  display?: string | undefined;
   /**
    * Expiry, epoch seconds.
    */

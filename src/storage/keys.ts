@@ -10,7 +10,13 @@ export const KEY_PREFIX = {
   outcome: "code:",
   nonce: "nonce:",
   begin: "begin:",
+  session: "sess:",
 } as const;
+
+/** sessionId has already been checked against SESSION_ID: not a secret, so kept as is. */
+export function sessionKey(sessionId: string): string {
+  return `${KEY_PREFIX.session}${sessionId}`;
+}
 
 /** connectionId has already been checked against CONNECTION_ID. */
 export function connectionKey(connectionId: string): string {

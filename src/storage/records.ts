@@ -16,6 +16,20 @@ const base = { v: z.literal(1), expiresAt: z.number() };
  */
 const browser = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
 
+/** `cs_` + 18 random bytes in base64url: an identifier, not a secret. */
+export const SESSION_ID = /^cs_[A-Za-z0-9_-]{24}$/;
+const display = z.enum(["redirect", "popup"]);
+/**
+ * What a flow record keeps of its connect session, so the way back can sign
+ * `sid` and `ref` and choose a popup page without reading the session first.
+ * Absent on records written before sessions existed.
+ */
+const session = {
+  sessionId: z.optional(z.string().check(z.regex(SESSION_ID))),
+  reference: z.optional(z.string()),
+  display: z.optional(display),
+};
+
 /** `conn:<connectionId>`: where the user started. Written by start, read and deleted by complete/exchange. */
 export const ConnectionRecord = z.object({
   ...base,
@@ -24,6 +38,7 @@ export const ConnectionRecord = z.object({
   mode: z.enum(["relay", "exchange"]),
   createdAt: z.number(),
   browser,
+  ...session,
 });
 export type ConnectionRecord = z.infer<typeof ConnectionRecord>;
 
@@ -38,6 +53,7 @@ export const StateRecord = z.object({
   returnUrl: z.string(),
   zone,
   browser,
+  ...session,
 });
 export type StateRecord = z.infer<typeof StateRecord>;
 
@@ -62,6 +78,7 @@ export const OutcomeRecord = z.object({
   zone: z.optional(zone),
   /** A replay goes only to the browser the first answer went to. */
   browser,
+  ...session,
 });
 export type OutcomeRecord = z.infer<typeof OutcomeRecord>;
 
@@ -95,5 +112,35 @@ export const BeginRecord = z.object({
   stateHash: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
   /** base64url(iv ‖ AES-GCM ciphertext) of the consent URL. */
   consent: z.string(),
+  ...session,
 });
 export type BeginRecord = z.infer<typeof BeginRecord>;
+
+/**
+ * `sess:<sessionId>`: a connect session, for the status API and the
+ * webhooks. Kept for SESSION_TTL_SECONDS from its last write, so it outlives
+ * the flow records. Holds no code, state or token; `returnUrl` is kept for
+ * the way back (popup target origin) and never answered by the status API.
+ */
+export const SessionRecord = z.object({
+  ...base,
+  sessionId: z.string().check(z.regex(SESSION_ID)),
+  platform: z.enum(["peaka", "rivery"]),
+  type: z.string(),
+  zone,
+  reference: z.optional(z.string()),
+  display,
+  returnUrl: z.string(),
+  status: z.enum(["pending", "succeeded", "failed", "expired"]),
+  connectionId: z.optional(connectionId),
+  /** A failure code, or a provider's own error for a denial. */
+  error: z.optional(z.string()),
+  createdAt: z.number(),
+  completedAt: z.optional(z.number()),
+  /** Epoch ms after which a pending session reads as expired (core/connect-session.ts). */
+  deadline: z.number(),
+  browser,
+  /** A platform's own progress (e.g. ids it needs on the way back): never secrets. */
+  platformData: z.optional(z.record(z.string(), z.string())),
+});
+export type SessionRecord = z.infer<typeof SessionRecord>;
