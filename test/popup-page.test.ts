@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  POPUP_CSP,
-  POPUP_SCRIPT,
-  POPUP_SCRIPT_HASH,
-  type PopupMessage,
-  type PopupRedirect,
-  renderPopupPage,
-} from "../src/edge/popup-page";
+import type { PopupMessage, Redirect } from "../src/core/way-back";
+import { POPUP_CSP, POPUP_SCRIPT, POPUP_SCRIPT_HASH, renderPopupPage } from "../src/edge/popup-page";
 import { redirect } from "../src/edge/respond";
 
 /*
@@ -125,7 +119,7 @@ describe("the popup page", () => {
 
 describe("redirect(): the edge's way back", () => {
   it("renders the popup page for a way back with popup, a 303 otherwise", async () => {
-    const way: PopupRedirect = { ...popupWay("https://app.example.com/back"), setCookies: ["a=b"] };
+    const way: Redirect = { ...popupWay("https://app.example.com/back"), setCookies: ["a=b"] };
     const page = redirect(way);
     expect(page.status).toBe(200);
     expect(page.headers.get("location")).toBeNull();

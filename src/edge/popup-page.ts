@@ -1,21 +1,6 @@
 import type { Redirect } from "../core/way-back";
 import { escapeHtml } from "./error-page";
 
-/** What a popup flow's last page posts to the window that opened it (docs/start.md, "Popup mode"). */
-export interface PopupMessage {
-  readonly source: "peaka-connect-edge";
-  readonly sessionId: string;
-  readonly connectionId?: string | undefined;
-  readonly status: "success" | "fail";
-  readonly error?: string | undefined;
-  readonly result?: string | undefined;
-}
-
-/** A way back that ends on the popup page when it carries `popup`. */
-export interface PopupRedirect extends Redirect {
-  readonly popup?: { readonly targetOrigin: string; readonly message: PopupMessage } | undefined;
-}
-
 /**
  * The page's only script, constant so that the CSP can pin it by hash instead
  * of allowing inline script: its data comes from the JSON element. It posts
@@ -47,7 +32,7 @@ function scriptJson(value: unknown): string {
  * target origin other than the (already allow-listed) location's is a bug,
  * answered as one rather than posted.
  */
-export function renderPopupPage(way: PopupRedirect & { popup: NonNullable<PopupRedirect["popup"]> }): Response {
+export function renderPopupPage(way: Redirect & { popup: NonNullable<Redirect["popup"]> }): Response {
   const target = new URL(way.location).origin;
   if (target !== way.popup.targetOrigin || target === "null") throw new Error("popup target is not the return origin");
   const data = scriptJson({ t: target, m: way.popup.message, l: way.location });

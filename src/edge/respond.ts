@@ -1,17 +1,17 @@
 import type { Context } from "hono";
-import { withParams } from "../core/way-back";
+import { type Redirect, withParams } from "../core/way-back";
 import { FAILURES, type FailureCode } from "../failures/codes";
 import type { FieldProblem } from "../failures/failure";
 import type { AppEnv } from "./context";
 import { renderErrorPage } from "./error-page";
 import { PAGE_CSP } from "./headers";
-import { type PopupRedirect, renderPopupPage } from "./popup-page";
+import { renderPopupPage } from "./popup-page";
 
 /**
  * A redirect with no body. 307 for relays (the browser repeats the method and
  * body), 303 otherwise. A popup flow's way back is the popup page instead.
  */
-export function redirect(way: PopupRedirect): Response {
+export function redirect(way: Redirect): Response {
   if (way.popup) return renderPopupPage({ ...way, popup: way.popup });
   const { location, status, setCookies } = way;
   const response = new Response(null, { status, headers: { Location: location } });
