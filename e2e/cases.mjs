@@ -524,7 +524,7 @@ function popupCase(flowId, zone, decision) {
         );
         assert.deepEqual(
           navigations(tab.requests)
-            .filter((r) => r.method === "GET" && where(r.url, urls).startsWith("app:") && !r.url.endsWith(".js"))
+            .filter((r) => r.method === "GET" && where(r.url, urls).startsWith("app:"))
             .map((r) => where(r.url, urls)),
           ["app:/"],
           "the opener never left its page",

@@ -4,7 +4,7 @@
 import { CALLBACK_PATH } from "../standin/flows.mjs";
 
 /**
- * @typedef {{ url: string, method: string, postData: string }} LoggedRequest
+ * @typedef {{ url: string, method: string, postData: string, type: string }} LoggedRequest
  * @typedef {{ page: import("playwright-core").Page, requests: LoggedRequest[], statuses: Map<string, number> }} Tab
  */
 
@@ -15,7 +15,12 @@ export async function openTab(context) {
   const requests = [];
   const statuses = new Map();
   page.on("request", (request) => {
-    requests.push({ url: request.url(), method: request.method(), postData: request.postData() ?? "" });
+    requests.push({
+      url: request.url(),
+      method: request.method(),
+      postData: request.postData() ?? "",
+      type: request.resourceType(),
+    });
   });
   page.on("response", (response) => statuses.set(response.url(), response.status()));
   return { page, requests, statuses };
@@ -39,9 +44,9 @@ export function where(href, urls) {
   return `other:${url.origin}${url.pathname}`;
 }
 
-/** The requests that matter for a flow: no favicons. @param {LoggedRequest[]} requests */
+/** The requests that matter for a flow: no favicons, no scripts (the demo's /client.js). @param {LoggedRequest[]} requests */
 export function navigations(requests) {
-  return requests.filter((r) => !new URL(r.url).pathname.endsWith("/favicon.ico"));
+  return requests.filter((r) => r.type !== "script" && !new URL(r.url).pathname.endsWith("/favicon.ico"));
 }
 
 /** Parameters of a request: its query plus a form body. @param {LoggedRequest} request */
@@ -123,7 +128,12 @@ export async function openPopup(tab, stack, journey) {
   const statuses = new Map();
   const headers = new Map();
   page.on("request", (request) => {
-    requests.push({ url: request.url(), method: request.method(), postData: request.postData() ?? "" });
+    requests.push({
+      url: request.url(),
+      method: request.method(),
+      postData: request.postData() ?? "",
+      type: request.resourceType(),
+    });
   });
   page.on("response", (response) => {
     statuses.set(response.url(), response.status());
