@@ -24,8 +24,12 @@ export function freshProfile() {
   return mkdtempSync(join(tmpdir(), "peaka-e2e-profile-"));
 }
 
-/** Launches Chromium on the given (fresh) profile; close() removes the profile too. */
-export async function launchBrowser(profile) {
+/**
+ * Launches Chromium on the given (fresh) profile; close() removes the profile too.
+ * Playwright turns Chromium's popup blocker off; `popupBlocking` leaves it on.
+ * @param {string} profile @param {{ popupBlocking?: boolean }} [options]
+ */
+export async function launchBrowser(profile, { popupBlocking = false } = {}) {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found; install it with: apt-get update && apt-get install -y chromium`);
   }
@@ -33,6 +37,7 @@ export async function launchBrowser(profile) {
     executablePath: CHROMIUM,
     headless: true,
     args: ARGS,
+    ...(popupBlocking ? { ignoreDefaultArgs: ["--disable-popup-blocking"] } : {}),
     viewport: { width: 1100, height: 760 },
     timeout: 30_000,
   });

@@ -22,8 +22,10 @@ import {
   hopsAfterConsent,
   lastCallbackIndex,
   navigations,
+  openPopup,
   openTab,
   paramsOf,
+  popupOutcome,
   settleOn,
   where,
 } from "./journey.mjs";
@@ -466,6 +468,173 @@ function secondBrowserCase(flowId, zone) {
   };
 }
 
+/** Waits for the consent screen in a page (a popup, or the tab itself). */
+async function consentScreen(page, stack) {
+  const platformOrigin = new URL(stack.urls.platform).origin;
+  await page.waitForURL((url) => url.origin === platformOrigin && url.pathname.startsWith("/interaction/"));
+}
+
+/**
+ * Popup mode: the demo's popup button runs the flow in a popup, whose last
+ * page (the worker's, not a redirect) posts the outcome to the demo page;
+ * the page never leaves "/" and its backend verifies the signed result.
+ */
+function popupCase(flowId, zone, decision) {
+  const flow = flowById(flowId);
+  return {
+    name: `popup ${flow?.option} ${flowId} ${zone} ${decision}: the outcome reaches the opener, which stays on its page`,
+    file: `popup-${flowId}-${zone}-${decision}`,
+    async run(ctx) {
+      const tab = await openTab(ctx.browser);
+      try {
+        const popup = await openPopup(tab, ctx.stack, { flowId, zone });
+        await consentScreen(popup.page, ctx.stack);
+        // Forgeries in the worker's message shape: from the popup on another
+        // origin (the platform's page), and from the opener page itself.
+        const forged = {
+          source: "peaka-connect-edge",
+          sessionId: "cs_forged",
+          status: "success",
+          connectionId: "forged",
+        };
+        await popup.page.evaluate((m) => window.opener.postMessage(m, "*"), forged);
+        await tab.page.evaluate((m) => window.postMessage(m, "*"), forged);
+        await tab.page.waitForTimeout(300);
+        assert.equal(await tab.page.textContent("#popup-state"), "waiting for the popup", "forgeries are ignored");
+        const closed = popup.page.waitForEvent("close");
+        await popup.page.click(decision === "approve" ? "#approve" : "#deny");
+        await closed;
+        const outcome = await popupOutcome(tab, "resolved");
+        await ctx.screenshot(tab, `popup-${flowId}-${zone}-${decision}`);
+
+        const urls = pageUrls(ctx.stack);
+        assertCodeStaysBehind(popup, ctx, { expectCode: decision === "approve" });
+        const last = navigations(popup.requests).at(-1);
+        assert.ok(last, "the popup made requests");
+        const place = where(last.url, urls);
+        assert.ok(place.startsWith(`${flow?.worker}:`), `the popup ended on the worker (${place})`);
+        assert.equal(popup.statuses.get(last.url), 200, "on its popup page, not a 303");
+        const headers = popup.headers.get(last.url) ?? {};
+        assert.match(headers["content-security-policy"] ?? "", /^default-src 'none'; script-src 'sha256-[^']+'/);
+        assert.equal(headers["cross-origin-opener-policy"], undefined, "no COOP on the popup page");
+        assert.equal(headers["cache-control"], "no-store");
+        assert.ok(
+          !navigations(popup.requests).some((r) => where(r.url, urls).startsWith("app:/connected")),
+          "the popup never loaded the return URL",
+        );
+        assert.deepEqual(
+          navigations(tab.requests)
+            .filter((r) => r.method === "GET" && where(r.url, urls).startsWith("app:"))
+            .map((r) => where(r.url, urls)),
+          ["app:/"],
+          "the opener never left its page",
+        );
+
+        const ownCallback = flow?.worker === "exchange";
+        assert.equal(outcome.status, decision === "approve" ? "success" : "fail");
+        assert.equal(
+          outcome.error,
+          decision === "approve" ? "none" : ownCallback ? "access_denied" : "connection_failed",
+          "error",
+        );
+        assert.match(outcome.connectionId, new RegExp(`^${zone}-[0-9a-f-]{36}$`), "connectionId from the right zone");
+        assert.match(outcome.result, new RegExp(`^verified \\(${outcome.status} via `), "the backend verified result");
+        const connection = ctx.stack.standins[zone].ctx.state.connections.get(outcome.connectionId);
+        assert.equal(connection?.status, decision === "approve" ? "connected" : ownCallback ? "pending" : "failed");
+      } finally {
+        await tab.page.close();
+      }
+    },
+  };
+}
+
+const popupClosedCase = {
+  name: "popup closed by the user on the consent screen: connect() rejects with window_closed",
+  file: "popup-closed",
+  async run(ctx) {
+    const tab = await openTab(ctx.browser);
+    try {
+      const popup = await openPopup(tab, ctx.stack, { flowId: "2b3-get", zone: "us" });
+      await consentScreen(popup.page, ctx.stack);
+      await popup.page.close();
+      const outcome = await popupOutcome(tab, "rejected");
+      await ctx.screenshot(tab, "popup-closed");
+      assert.equal(outcome.error, "window_closed");
+      assert.equal(new URL(tab.page.url()).pathname, "/", "the page stays");
+    } finally {
+      await tab.page.close();
+    }
+  },
+};
+
+/**
+ * A popup opened without a user gesture in a Chromium whose popup blocker is
+ * on (Playwright turns it off by default): connect() rejects with
+ * popup_blocked, or with fallback "redirect" takes the page itself through
+ * the flow, whose popup page, finding no opener, redirects to the return URL.
+ */
+const popupBlockedCase = {
+  name: "popup blocked by the browser: popup_blocked, and the full-page fallback ends on the return URL",
+  file: "popup-blocked",
+  async run(ctx) {
+    const blocking = await launchBrowser(freshProfile(), { popupBlocking: true });
+    try {
+      const tab = await openTab(blocking.context);
+      let popups = 0;
+      blocking.context.on("page", () => popups++);
+      await tab.page.goto(`${ctx.stack.urls.app}/?popup=2b3-get-us`);
+      const blocked = await popupOutcome(tab, "rejected");
+      assert.equal(blocked.error, "popup_blocked");
+      assert.equal(popups, 0, "no window opened");
+
+      await tab.page.goto(`${ctx.stack.urls.app}/?popup=2b3-get-us&fallback=redirect`);
+      await consentScreen(tab.page, ctx.stack);
+      await tab.page.click("#approve");
+      const url = await settleOn(tab, (u) => u.pathname === "/connected");
+      await ctx.screenshot(tab, "popup-blocked-fallback");
+      assert.equal(popups, 0, "still no window opened");
+      const urls = pageUrls(ctx.stack);
+      const callback = navigations(tab.requests).findLast((r) => where(r.url, urls) === `exchange:${CALLBACK_PATH}`);
+      assert.ok(callback, "the page went through the worker's callback");
+      ctx.seen.codes.add(paramsOf(callback).get("code") ?? "");
+      assert.equal(tab.statuses.get(callback.url), 200, "which answered the popup page, not a 303");
+      await assertLanding(tab, ctx, url, { status: "success", zone: "us", flowId: "2b3-get" });
+    } finally {
+      await blocking.close();
+    }
+  },
+};
+
+/**
+ * What the docs warn about: a partner page with
+ * `Cross-Origin-Opener-Policy: same-origin` loses its popup as soon as it
+ * goes to the worker. connect() reports window_closed; the popup carries on
+ * and, with no opener, ends on the return URL in its own window.
+ */
+const popupCoopCase = {
+  name: "popup from a page with COOP same-origin: window_closed at once, the popup ends on the return URL",
+  file: "popup-coop",
+  async run(ctx) {
+    const tab = await openTab(ctx.browser);
+    try {
+      const popup = await openPopup(tab, ctx.stack, { flowId: "2b3-get", zone: "eu", path: "/?coop=same-origin" });
+      const outcome = await popupOutcome(tab, "rejected");
+      assert.equal(outcome.error, "window_closed", "the opener lost its popup");
+      await consentScreen(popup.page, ctx.stack);
+      await popup.page.click("#approve");
+      const url = await settleOn(popup, (u) => u.pathname === "/connected");
+      await ctx.screenshot(popup, "popup-coop");
+      await assertLanding(popup, ctx, url, { status: "success", zone: "eu", flowId: "2b3-get" });
+      const urls = pageUrls(ctx.stack);
+      const callback = navigations(popup.requests).findLast((r) => where(r.url, urls) === `exchange:${CALLBACK_PATH}`);
+      if (callback) ctx.seen.codes.add(paramsOf(callback).get("code") ?? "");
+      await popup.page.close();
+    } finally {
+      await tab.page.close();
+    }
+  },
+};
+
 /** Every case, in the order they run. */
 export function allCases() {
   const cases = [];
@@ -485,6 +654,13 @@ export function allCases() {
     tokenCase("eu"),
     noRecordCase,
     errorPageCase,
+    popupCase("2a", "us", "approve"),
+    popupCase("2b2-post", "eu", "approve"),
+    popupCase("2b3-get", "us", "approve"),
+    popupCase("2b3-post", "eu", "deny"),
+    popupClosedCase,
+    popupBlockedCase,
+    popupCoopCase,
   );
   return cases;
 }

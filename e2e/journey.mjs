@@ -4,7 +4,7 @@
 import { CALLBACK_PATH } from "../standin/flows.mjs";
 
 /**
- * @typedef {{ url: string, method: string, postData: string }} LoggedRequest
+ * @typedef {{ url: string, method: string, postData: string, type: string }} LoggedRequest
  * @typedef {{ page: import("playwright-core").Page, requests: LoggedRequest[], statuses: Map<string, number> }} Tab
  */
 
@@ -15,7 +15,12 @@ export async function openTab(context) {
   const requests = [];
   const statuses = new Map();
   page.on("request", (request) => {
-    requests.push({ url: request.url(), method: request.method(), postData: request.postData() ?? "" });
+    requests.push({
+      url: request.url(),
+      method: request.method(),
+      postData: request.postData() ?? "",
+      type: request.resourceType(),
+    });
   });
   page.on("response", (response) => statuses.set(response.url(), response.status()));
   return { page, requests, statuses };
@@ -39,9 +44,9 @@ export function where(href, urls) {
   return `other:${url.origin}${url.pathname}`;
 }
 
-/** The requests that matter for a flow: no favicons. @param {LoggedRequest[]} requests */
+/** The requests that matter for a flow: no favicons, no scripts (the demo's /client.js). @param {LoggedRequest[]} requests */
 export function navigations(requests) {
-  return requests.filter((r) => !new URL(r.url).pathname.endsWith("/favicon.ico"));
+  return requests.filter((r) => r.type !== "script" && !new URL(r.url).pathname.endsWith("/favicon.ico"));
 }
 
 /** Parameters of a request: its query plus a form body. @param {LoggedRequest} request */
@@ -101,6 +106,60 @@ export async function connectAndDecide(tab, stack, journey) {
   if (journey.fault) await page.check(`input[name="fault"][value="${journey.fault}"]`);
   await journey.onConsent?.(tab);
   await page.click(journey.decision === "approve" ? "#approve" : "#deny");
+}
+
+/**
+ * Starts a flow in popup mode from the demo app: clicks its popup button
+ * (connect() opens the popup inside the click) and returns the popup as a
+ * Tab with its own request log.
+ * @param {Tab} tab
+ * @param {{ urls: Record<string, string> }} stack
+ * @param {{ flowId: string, zone: "us" | "eu", path?: string }} journey
+ * @returns {Promise<Tab & { headers: Map<string, Record<string, string>> }>}
+ */
+export async function openPopup(tab, stack, journey) {
+  await tab.page.goto(new URL(journey.path ?? "/", stack.urls.app).href);
+  const [page] = await Promise.all([
+    tab.page.waitForEvent("popup"),
+    tab.page.click(`#popup-${journey.flowId}-${journey.zone}`),
+  ]);
+  /** @type {LoggedRequest[]} */
+  const requests = [];
+  const statuses = new Map();
+  const headers = new Map();
+  page.on("request", (request) => {
+    requests.push({
+      url: request.url(),
+      method: request.method(),
+      postData: request.postData() ?? "",
+      type: request.resourceType(),
+    });
+  });
+  page.on("response", (response) => {
+    statuses.set(response.url(), response.status());
+    headers.set(response.url(), response.headers());
+  });
+  return { page, requests, statuses, headers };
+}
+
+/** Waits until the demo app's popup panel says `state` ("resolved", "rejected"). @param {Tab} tab */
+export async function popupOutcome(tab, state, timeout = 15_000) {
+  try {
+    await tab.page.waitForFunction((s) => document.getElementById("popup-state")?.textContent === s, state, {
+      timeout,
+    });
+  } catch (error) {
+    const shown = await tab.page.textContent("#popup-state").catch(() => "?");
+    const problem = await tab.page.textContent("#popup-error").catch(() => "?");
+    throw new Error(`the popup panel says "${shown}" (error "${problem}"), not "${state}"`, { cause: error });
+  }
+  const read = async (id) => ((await tab.page.textContent(`#${id}`)) ?? "").trim();
+  return {
+    status: await read("popup-status"),
+    connectionId: await read("popup-connection-id"),
+    error: await read("popup-error"),
+    result: await read("popup-result"),
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
 // and returns to. A button per flow and zone, and a landing page that shows
 // what came back. Its origin is the one listed in RETURN_ORIGINS.
 
+import { readFile } from "node:fs/promises";
 import { Webhook } from "standardwebhooks";
 import { verifyResult } from "../src/security/result.js";
 import { FLOWS, flowById, MISREGISTERED_FLOW, MISREGISTERED_REDIRECT_URI, TOKEN_FLOW, ZONES } from "./flows.mjs";
@@ -9,6 +10,8 @@ import { escapeHtml, hiddenInputs, layout } from "./html.mjs";
 import { HttpError, handler, listen, readBody, redirect, requestParams, sendHtml, sendJson } from "./http.mjs";
 
 const ACCENT = "#0f766e";
+// The worker package's browser client, served as the partner's page would serve it.
+const CLIENT_FILE = new URL("../src/client/connect.js", import.meta.url);
 
 /**
  * @typedef {object} PartnerAppOptions
@@ -108,14 +111,72 @@ function webhooksCard(received) {
   <p class="muted">Signed by the edge worker (Standard Webhooks), verified here with the <code>standardwebhooks</code> package; redeliveries of one <code>webhook-id</code> are counted, not shown twice. <a href="">Refresh</a></p>${table}</div>`;
 }
 
+/** The popup variant: a button whose click calls the client's connect() (POPUP_SCRIPT). */
+function popupButtons(flow) {
+  if (flow.token) return '<span class="muted">no browser step</span>';
+  return ZONES.map(
+    (zone) =>
+      `<button type="button" class="secondary" data-popup="${escapeHtml(`${flow.id} ${zone}`)}" id="popup-${escapeHtml(flow.id)}-${zone}">${zone.toUpperCase()}</button> `,
+  ).join("");
+}
+
+/**
+ * The page's side of popup mode. connect() runs first thing in the click (a
+ * browser keeps the popup only while the click's activation lasts) and gets
+ * the startUrl as a promise: the app's backend creates it meanwhile. The
+ * outcome is shown in place, and the backend verifies its signed result.
+ * `/?popup=<flow>-<zone>` starts one without a click: browsers block that
+ * popup, which shows popup_blocked or, with `&fallback=redirect`, the
+ * full-page way.
+ */
+const POPUP_SCRIPT = `import { ConnectError, connect } from "/client.js";
+const show = (values) => {
+  for (const [id, value] of Object.entries(values)) document.getElementById(id).textContent = value ?? "none";
+};
+const post = (path, fields) => fetch(path, { method: "POST", body: new URLSearchParams(fields) });
+function start(flow, zone, fallback) {
+  const startUrl = post("/popup-start", { flow, zone }).then(async (response) => {
+    if (!response.ok) throw new Error("the app could not start the connection (" + response.status + ")");
+    return (await response.json()).startUrl;
+  });
+  const pending = connect(startUrl, { fallback });
+  show({ "popup-state": "waiting for the popup", "popup-status": "", "popup-connection-id": "", "popup-error": "", "popup-result": "" });
+  pending.then(
+    async (outcome) => {
+      const fields = { status: outcome.status, connectionId: outcome.connectionId ?? "", result: outcome.result ?? "" };
+      const verdict = await (await post("/popup-verify", fields)).text();
+      show({ "popup-state": "resolved", "popup-status": outcome.status, "popup-connection-id": outcome.connectionId,
+        "popup-error": outcome.error, "popup-result": verdict });
+    },
+    (error) => show({ "popup-state": "rejected", "popup-error": error instanceof ConnectError ? error.code : error.message }),
+  );
+}
+const fallbackOf = () => (document.getElementById("popup-fallback").checked ? "redirect" : "reject");
+for (const button of document.querySelectorAll("button[data-popup]")) {
+  const [flow, zone] = button.dataset.popup.split(" ");
+  button.addEventListener("click", () => start(flow, zone, fallbackOf()));
+}
+const query = new URLSearchParams(location.search);
+const auto = /^(.+)-(us|eu)$/.exec(query.get("popup") ?? "");
+if (auto) start(auto[1], auto[2], query.get("fallback") === "redirect" ? "redirect" : "reject");`;
+
 /** @param {PartnerAppOptions} options */
 function homePage(options, received) {
   const rows = [...FLOWS, TOKEN_FLOW]
     .map(
       (flow) => `<tr><td><b>${escapeHtml(flow.option)}</b></td><td>${escapeHtml(flow.title)}</td>
       <td><code>${escapeHtml(flow.worker)}</code> <span class="muted">${escapeHtml(options.workers[flow.worker])}</span></td>
-      <td>${connectButtons(flow)}</td></tr>`,
+      <td>${connectButtons(flow)}</td><td>${popupButtons(flow)}</td></tr>`,
     )
+    .join("");
+  const outcome = [
+    ["state", "popup-state"],
+    ["status", "popup-status"],
+    ["connectionId", "popup-connection-id"],
+    ["error", "popup-error"],
+    ["result", "popup-result"],
+  ]
+    .map(([name, id]) => `<tr><th>${name}</th><td id="${id}"><span class="muted">none</span></td></tr>`)
     .join("");
   const unknown = new URL("/oauth2/complete", options.workers.relay);
   unknown.searchParams.set("connectionId", "never-started-0001");
@@ -128,14 +189,19 @@ function homePage(options, received) {
   Peaka stand-in (<a href="${escapeHtml(options.standins.us)}">US</a>, <a href="${escapeHtml(options.standins.eu)}">EU</a>)
   and a real OAuth 2.0 server as the platform (<a href="${escapeHtml(options.platform)}/.well-known/openid-configuration">oidc-provider</a>).
   Connections are started ${escapeHtml(options.startedVia)}.</p>
-  <table><tr><th>option</th><th>flow</th><th>edge worker</th><th>zone</th></tr>${rows}</table></div>
+  <table><tr><th>option</th><th>flow</th><th>edge worker</th><th>zone</th><th>popup</th></tr>${rows}</table></div>
+  <div class="card"><h2>Popup mode</h2>
+  <p class="muted">The popup buttons run the same flows in a popup through <code>peaka-connect-edge/client</code>;
+  the outcome shows here, without leaving the page.</p>
+  <label><input type="checkbox" id="popup-fallback"> if the browser blocks the popup, go the full-page way</label>
+  <table id="popup-outcome">${outcome}</table></div>
   <div class="card"><h2>Other paths</h2><ul>
   <li>Peaka failing during the exchange: start a 2.b.3 flow and pick a fault on the consent screen.</li>
   <li>OAuth app registered with another redirect URI (<code>${escapeHtml(MISREGISTERED_REDIRECT_URI)}</code>):
   the platform refuses and says why. ${connectButtons(MISREGISTERED_FLOW)}</li>
   <li><a id="no-record" href="${escapeHtml(unknown.href)}">Completion without a stored record</a>: falls back to DEFAULT_RETURN_URL.</li>
   <li><a id="error-page" href="${escapeHtml(errorPage.href)}">Completion on a worker without DEFAULT_RETURN_URL</a>: the built-in error page.</li>
-  </ul></div>${webhooksCard(received)}`;
+  </ul></div>${webhooksCard(received)}<script type="module">${POPUP_SCRIPT}</script>`;
   return layout({ title: "Demo partner app", brand: "Acme Analytics", tag: "demo partner app", accent: ACCENT, body });
 }
 
@@ -192,30 +258,60 @@ async function landingPage(params, options, received) {
   return layout({ title: "Connection result", brand: "Acme Analytics", tag: "demo partner app", accent: ACCENT, body });
 }
 
+/** @param {URLSearchParams} form */
+function flowAndZone(form) {
+  const flow = flowById(form.get("flow") ?? "");
+  const zone = form.get("zone");
+  if (!flow || (zone !== "us" && zone !== "eu")) throw new HttpError(400, "invalid_request", "Unknown flow or zone.");
+  return { flow, zone };
+}
+
 /** @param {PartnerAppOptions} options */
 export function partnerAppHandler(options) {
   /** Verified webhooks by webhook-id, in arrival order. */
   const received = new Map();
+  /** @param {import("./flows.mjs").Flow} flow @param {"us" | "eu"} zone @param {"popup"} [display] */
+  const startFlow = async (flow, zone, display) => {
+    const returnUrl = returnUrlFor(options.origin, flow.id, zone);
+    try {
+      return await options.start({ flow, zone, returnUrl, ...(display ? { display } : {}) });
+    } catch (error) {
+      throw new HttpError(502, "start_failed", error instanceof Error ? error.message : String(error));
+    }
+  };
   const route = async (req, res, url) => {
     if (!options.quiet) console.log(`[partner-app] ${req.method} ${url.pathname}`);
-    if (req.method === "GET" && url.pathname === "/") return sendHtml(res, 200, homePage(options, received));
+    if (req.method === "GET" && url.pathname === "/") {
+      // `/?coop=same-origin` serves the home page with the COOP a partner must
+      // not send (docs/start.md, "Popup mode"): it cuts the popup off.
+      if (url.searchParams.get("coop") === "same-origin") res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+      return sendHtml(res, 200, homePage(options, received));
+    }
     if (req.method === "GET" && url.pathname === "/connected") {
       return sendHtml(res, 200, await landingPage(new URLSearchParams(url.search), options, received));
     }
     if (req.method === "POST" && url.pathname === "/webhooks") return receiveWebhook(req, res, options, received);
+    if (req.method === "GET" && url.pathname === "/client.js") {
+      res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-store" });
+      return res.end(await readFile(CLIENT_FILE));
+    }
+    if (req.method === "POST" && url.pathname === "/popup-start") {
+      // The startUrl for connect(): the flow's return URL, with display "popup".
+      const { flow, zone } = flowAndZone(await requestParams(req, url));
+      const started = await startFlow(flow, zone, "popup");
+      if (!("location" in started)) throw new HttpError(400, "invalid_request", "A token connection has no popup.");
+      return sendJson(res, 200, { startUrl: started.location });
+    }
+    if (req.method === "POST" && url.pathname === "/popup-verify") {
+      // What the backend does with a popup's outcome: verify its signed result.
+      const text = await verification(await requestParams(req, url), options);
+      res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store" });
+      return res.end(text);
+    }
     if (req.method === "POST" && url.pathname === "/connect") {
-      const form = await requestParams(req, url);
-      const flow = flowById(form.get("flow") ?? "");
-      const zone = form.get("zone");
-      if (!flow || (zone !== "us" && zone !== "eu"))
-        throw new HttpError(400, "invalid_request", "Unknown flow or zone.");
+      const { flow, zone } = flowAndZone(await requestParams(req, url));
       const returnUrl = returnUrlFor(options.origin, flow.id, zone);
-      let started;
-      try {
-        started = await options.start({ flow, zone, returnUrl });
-      } catch (error) {
-        throw new HttpError(502, "start_failed", error instanceof Error ? error.message : String(error));
-      }
+      const started = await startFlow(flow, zone);
       if ("location" in started) return redirect(res, started.location, 303);
       // A token connection exists already: the app shows it the way it shows any other.
       const landing = new URL(returnUrl);

@@ -10,7 +10,8 @@ const CONNECTION_TYPE = "google_analytics";
 const TOKEN_TYPE = "stripe";
 
 /**
- * @typedef {{ flow: import("./flows.mjs").Flow, zone: "us" | "eu", returnUrl: string }} StartRequest
+ * @typedef {{ flow: import("./flows.mjs").Flow, zone: "us" | "eu", returnUrl: string, display?: "popup" }} StartRequest
+ *   `display: "popup"`: the flow ends on the worker's popup page (docs/start.md, "Popup mode").
  * @typedef {(request: StartRequest) => Promise<{ location: string } | { connectionId: string }>} Starter
  *   A consent URL to send the browser to, or, for a token connection, the connection made at once.
  */
@@ -39,16 +40,17 @@ async function failure(response, what) {
  * With `signLink`, Peaka's-app flows (no credential) use a signed start link
  * instead, the "Connect button" way in.
  * @param {{ workers: Record<"relay" | "exchange", string>, adminToken: string,
- *   signLink?: (params: { type: string, name: string, returnUrl: string, zone: string }, workerOrigin: string) => Promise<string> | string }} options
+ *   signLink?: (params: { type: string, name: string, returnUrl: string, zone: string, display?: "popup" }, workerOrigin: string) => Promise<string> | string }} options
  * @returns {Starter}
  */
 export function edgeStarter(options) {
-  return async ({ flow, zone, returnUrl }) => {
+  return async ({ flow, zone, returnUrl, display }) => {
     const worker = options.workers[flow.worker];
     const name = `demo-${flow.id}-${zone}`;
     const credential = credentialFor(flow);
+    const shown = display ? { display } : {};
     if (!credential && options.signLink) {
-      return { location: await options.signLink({ type: CONNECTION_TYPE, name, returnUrl, zone }, worker) };
+      return { location: await options.signLink({ type: CONNECTION_TYPE, name, returnUrl, zone, ...shown }, worker) };
     }
     const response = await fetch(new URL("/api/v1/connections", worker), {
       method: "POST",
@@ -62,6 +64,7 @@ export function edgeStarter(options) {
         name,
         returnUrl,
         zone,
+        ...shown,
         ...(credential ? { credential } : {}),
       }),
       redirect: "manual",

@@ -23,6 +23,8 @@ const LAYER: Record<string, number> = {
   failures: 0,
   security: 0,
   observability: 0,
+  // The browser client: served to partners' pages, never imported by the worker.
+  client: 0,
   config: 1,
   storage: 2,
   core: 3,
@@ -113,8 +115,14 @@ describe("public exports", () => {
     expect(typeof worker.default.queue).toBe("function");
   });
 
-  it("package.json exports the start-link signer and the result verifier only", async () => {
+  it("package.json exports the start-link signer, the result verifier and the browser client only", async () => {
     const { default: pkg } = await import("../package.json");
-    expect(Object.keys(pkg.exports).sort()).toEqual(["./package.json", "./result", "./start-link"]);
+    expect(Object.keys(pkg.exports).sort()).toEqual(["./client", "./package.json", "./result", "./start-link"]);
+    expect(pkg.exports["./client"]).toEqual({ types: "./src/client/connect.d.ts", default: "./src/client/connect.js" });
+  });
+
+  it("the browser client stays out of the worker: nothing imports it, and it imports nothing", () => {
+    expect(edges.filter(({ target }) => target.startsWith("client/")).map(({ path }) => path)).toEqual([]);
+    expect(importsOf(SOURCES["client/connect.js"] ?? "")).toEqual([]);
   });
 });

@@ -5,9 +5,15 @@ import type { FieldProblem } from "../failures/failure";
 import type { AppEnv } from "./context";
 import { renderErrorPage } from "./error-page";
 import { PAGE_CSP } from "./headers";
+import { renderPopupPage } from "./popup-page";
 
-/** A redirect with no body. 307 for relays (the browser repeats the method and body), 303 otherwise. */
-export function redirect({ location, status, setCookies }: Redirect): Response {
+/**
+ * A redirect with no body. 307 for relays (the browser repeats the method and
+ * body), 303 otherwise. A popup flow's way back is the popup page instead.
+ */
+export function redirect(way: Redirect): Response {
+  if (way.popup) return renderPopupPage({ ...way, popup: way.popup });
+  const { location, status, setCookies } = way;
   const response = new Response(null, { status, headers: { Location: location } });
   for (const cookie of setCookies ?? []) response.headers.append("Set-Cookie", cookie);
   return response;
