@@ -9,7 +9,15 @@
  * deployment may leave out of its wrangler.toml (requests then go through
  * unlimited, and the log says so).
  */
-export type SecretName = "PEAKA_API_KEY" | "PEAKA_US_API_KEY" | "PEAKA_EU_API_KEY" | "ADMIN_TOKEN" | "LINK_SIGNING_KEY";
+export type SecretName =
+  | "PEAKA_API_KEY"
+  | "PEAKA_US_API_KEY"
+  | "PEAKA_EU_API_KEY"
+  | "ADMIN_TOKEN"
+  | "LINK_SIGNING_KEY"
+  | "RIVERY_API_TOKEN"
+  | "RIVERY_US_API_TOKEN"
+  | "RIVERY_EU_API_TOKEN";
 
 export type RateLimiterBinding = "API_RATE_LIMITER" | "START_RATE_LIMITER" | "CALLBACK_RATE_LIMITER";
 

@@ -38,6 +38,14 @@ export type EntrySecret =
   | { readonly state: "set"; readonly value: string }
   | { readonly state: "invalid"; readonly problem: ConfigProblem };
 
+/** One zone's Rivery API: the base URL always, the token when one is set (RIVERY_<ZONE>_API_TOKEN, else RIVERY_API_TOKEN). */
+export interface RiveryZone {
+  readonly apiUrl: string;
+  readonly token?: string;
+  /** Why the token is missing or invalid: Rivery starts in this zone answer config_invalid naming it. */
+  readonly problem?: ConfigProblem;
+}
+
 export interface Config {
   readonly defaultZone: Zone;
   readonly zones: Readonly<Record<Zone, ZoneConfig>>;
@@ -66,4 +74,8 @@ export interface Config {
   readonly publicOrigins: ReadonlySet<string>;
   /** BROWSER_BINDING: `required` binds every flow to the browser that started it. */
   readonly browserBinding: "required" | "off";
+  /** Rivery's API per zone (docs/rivery.md); Peaka flows never read it. */
+  readonly rivery: Readonly<Record<Zone, RiveryZone>>;
+  /** RIVERY_VALIDITY_SECONDS: the `validity_duration` of a Rivery pull, and the session's deadline. */
+  readonly riveryValiditySeconds: number;
 }

@@ -51,8 +51,12 @@ export const DEFAULT_LINK_TTL_SECONDS: 600;
 export const CLOCK_SKEW_SECONDS: 120;
 /** Shortest accepted key: 32 characters, e.g. `openssl rand -base64 32`. */
 export const MIN_KEY_LENGTH: 32;
-/** Signed parameters, in canonical order. `zone` is optional; the rest are required. */
-export const SIGNED_FIELDS: readonly ["type", "name", "returnUrl", "zone", "exp", "nonce"];
+/**
+ * Signed parameters, in canonical order. `zone` and `platform` are optional
+ * (an absent one is left out of the payload, so links made before `platform`
+ * existed verify unchanged); the rest are required.
+ */
+export const SIGNED_FIELDS: readonly ["type", "name", "returnUrl", "zone", "platform", "exp", "nonce"];
 /**
  * What createStartLink needs.
  */
@@ -78,6 +82,10 @@ export type StartLinkInput = {
    */
   zone?: "us" | "eu" | undefined;
   /**
+   * Where the connection is made; omitted, Peaka. For Rivery, `type` is the datasource_id.
+   */
+  platform?: "peaka" | "rivery" | undefined;
+  /**
    * Lifetime in seconds, 1-900; default 600.
    */
   ttlSeconds?: number | undefined;
@@ -98,6 +106,7 @@ export type StartLink = {
   name: string;
   returnUrl: string;
   zone?: string | undefined;
+  platform?: string | undefined;
   /**
    * Expiry, epoch seconds.
    */

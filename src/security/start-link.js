@@ -29,6 +29,7 @@ import { assertKey, base64url, hmacKey } from "./hmac-key.js";
  * @property {string} name Name of the connection to create in Peaka.
  * @property {string} returnUrl Where the user returns afterwards; must be allowed by the worker's RETURN_ORIGINS.
  * @property {"us" | "eu"} [zone] Peaka zone; omitted, the worker picks by host (ZONE_BY_HOST) or PEAKA_ZONE.
+ * @property {"peaka" | "rivery"} [platform] Where the connection is made; omitted, Peaka. For Rivery, `type` is the datasource_id.
  * @property {number} [ttlSeconds] Lifetime in seconds, 1-900; default 600.
  * @property {number} [now] Current time in epoch milliseconds (tests); default Date.now().
  * @property {string} [nonce] One-time value (tests); default 16 random bytes, base64url.
@@ -41,6 +42,7 @@ import { assertKey, base64url, hmacKey } from "./hmac-key.js";
  * @property {string} name
  * @property {string} returnUrl
  * @property {string} [zone]
+ * @property {string} [platform]
  * @property {number} exp Expiry, epoch seconds.
  * @property {string} nonce
  */
@@ -81,10 +83,14 @@ export const CLOCK_SKEW_SECONDS = 120;
 /** Shortest accepted key: 32 characters, e.g. `openssl rand -base64 32`. */
 export const MIN_KEY_LENGTH = 32;
 
-/** Signed parameters, in canonical order. `zone` is optional; the rest are required. */
-export const SIGNED_FIELDS = /** @type {const} */ (["type", "name", "returnUrl", "zone", "exp", "nonce"]);
+/**
+ * Signed parameters, in canonical order. `zone` and `platform` are optional
+ * (an absent one is left out of the payload, so links made before `platform`
+ * existed verify unchanged); the rest are required.
+ */
+export const SIGNED_FIELDS = /** @type {const} */ (["type", "name", "returnUrl", "zone", "platform", "exp", "nonce"]);
 
-const OPTIONAL_FIELDS = new Set(["zone"]);
+const OPTIONAL_FIELDS = new Set(["zone", "platform"]);
 
 /** Longest query string the verifier reads: a 2048-character return URL plus the rest, encoded. */
 const MAX_QUERY_LENGTH = 8192;
@@ -146,7 +152,7 @@ function randomNonce() {
  */
 export async function createStartLink(input, key) {
   assertKey(key, MIN_KEY_LENGTH, "link signing key");
-  const { baseUrl, type, name, returnUrl, zone } = input;
+  const { baseUrl, type, name, returnUrl, zone, platform } = input;
   for (const [field, value] of /** @type {const} */ ([
     ["baseUrl", baseUrl],
     ["type", type],
@@ -158,6 +164,9 @@ export async function createStartLink(input, key) {
   if (zone !== undefined && zone !== "us" && zone !== "eu") {
     throw new TypeError('createStartLink: zone must be "us" or "eu" when given.');
   }
+  if (platform !== undefined && platform !== "peaka" && platform !== "rivery") {
+    throw new TypeError('createStartLink: platform must be "peaka" or "rivery" when given.');
+  }
   const ttl = input.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS;
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_LINK_TTL_SECONDS) {
     throw new TypeError(`createStartLink: ttlSeconds must be a whole number from 1 to ${MAX_LINK_TTL_SECONDS}.`);
@@ -167,7 +176,7 @@ export async function createStartLink(input, key) {
   if (!NONCE.test(nonce)) throw new TypeError("createStartLink: nonce must be 16-128 characters of A-Z a-z 0-9 _ -.");
 
   /** @type {Record<string, string | undefined>} */
-  const fields = { type, name, returnUrl, zone, exp: String(Math.floor(now / 1000) + ttl), nonce };
+  const fields = { type, name, returnUrl, zone, platform, exp: String(Math.floor(now / 1000) + ttl), nonce };
   const sig = await signPayload(fields, key);
   const url = new URL(START_PATH, baseUrl);
   for (const field of SIGNED_FIELDS) {
@@ -219,7 +228,7 @@ export async function verifyStartLink(query, key, options = {}) {
   const valid = await crypto.subtle.verify("HMAC", await hmacKey(key), mac, encoder.encode(canonicalPayload(fields)));
   if (!valid) return { ok: false, reason: "bad_signature" };
 
-  const { type = "", name = "", returnUrl = "", zone, exp = "", nonce = "" } = fields;
+  const { type = "", name = "", returnUrl = "", zone, platform, exp = "", nonce = "" } = fields;
   if (!EXP.test(exp) || !NONCE.test(nonce)) return { ok: false, reason: "malformed" };
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
   const expiresAt = Number(exp);
@@ -230,6 +239,14 @@ export async function verifyStartLink(query, key, options = {}) {
     return { ok: false, reason: "too_long_lived" };
   return {
     ok: true,
-    link: { type, name, returnUrl, ...(zone !== undefined ? { zone } : {}), exp: expiresAt, nonce },
+    link: {
+      type,
+      name,
+      returnUrl,
+      ...(zone !== undefined ? { zone } : {}),
+      ...(platform !== undefined ? { platform } : {}),
+      exp: expiresAt,
+      nonce,
+    },
   };
 }

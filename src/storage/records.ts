@@ -16,6 +16,10 @@ const base = { v: z.literal(1), expiresAt: z.number() };
  */
 const browser = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
 
+/** `cs_` + 18 random bytes in base64url: an identifier, not a secret. */
+export const SESSION_ID = /^cs_[A-Za-z0-9_-]{24}$/;
+const display = z.enum(["redirect", "popup"]);
+
 /** `conn:<connectionId>`: where the user started. Written by start, read and deleted by complete/exchange. */
 export const ConnectionRecord = z.object({
   ...base,
@@ -97,3 +101,50 @@ export const BeginRecord = z.object({
   consent: z.string(),
 });
 export type BeginRecord = z.infer<typeof BeginRecord>;
+
+/**
+ * `sess:<sessionId>`: a connect session, for the status API and the
+ * webhooks. Kept for SESSION_TTL_SECONDS from its last write, so it outlives
+ * the flow records. Holds no code, state or token; `returnUrl` is kept for
+ * the way back (popup target origin) and never answered by the status API.
+ */
+export const SessionRecord = z.object({
+  ...base,
+  sessionId: z.string().check(z.regex(SESSION_ID)),
+  platform: z.enum(["peaka", "rivery"]),
+  type: z.string(),
+  zone,
+  reference: z.optional(z.string()),
+  display,
+  returnUrl: z.string(),
+  status: z.enum(["pending", "succeeded", "failed", "expired"]),
+  connectionId: z.optional(connectionId),
+  /** A failure code, or a provider's own error for a denial. */
+  error: z.optional(z.string()),
+  createdAt: z.number(),
+  completedAt: z.optional(z.number()),
+  /** Epoch ms after which a pending session reads as expired (core/connect-session.ts). */
+  deadline: z.number(),
+  browser,
+  /** A platform's own progress (e.g. ids it needs on the way back): never secrets. */
+  platformData: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
+});
+export type SessionRecord = z.infer<typeof SessionRecord>;
+
+/**
+ * `seal:<sessionId>`: what a platform needs to finish a pending session
+ * (Rivery: the pull and its auth_uri), AES-GCM sealed (security/seal.ts).
+ * Lives until the session's deadline and is deleted when it settles.
+ * - `begin`: SHA-256 of the startUrl's token while the startUrl is unopened
+ *   (the data is sealed under that token);
+ * - then, with a bound browser, sealed under the browser's binding token
+ *   (its cookie), so KV alone never opens it; with BROWSER_BINDING=off,
+ *   under `key`, kept beside it (no browser holds a secret then).
+ */
+export const SealedRecord = z.object({
+  ...base,
+  data: z.string(),
+  begin: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  key: z.optional(z.string()),
+});
+export type SealedRecord = z.infer<typeof SealedRecord>;

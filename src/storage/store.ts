@@ -1,8 +1,25 @@
 import type * as z from "zod/mini";
 import { type Clock, systemClock } from "../clock";
 import { StorageError } from "./errors";
-import { beginKey, connectionKey, nonceKey, outcomeKey, stateKey, stateKeyFromHash } from "./keys";
-import { BeginRecord, ConnectionRecord, NonceRecord, OutcomeRecord, StateRecord } from "./records";
+import {
+  beginKey,
+  connectionKey,
+  nonceKey,
+  outcomeKey,
+  sealedKey,
+  sessionKey,
+  stateKey,
+  stateKeyFromHash,
+} from "./keys";
+import {
+  BeginRecord,
+  ConnectionRecord,
+  NonceRecord,
+  OutcomeRecord,
+  SealedRecord,
+  SessionRecord,
+  StateRecord,
+} from "./records";
 
 type WithoutMeta<T> = Omit<T, "v" | "expiresAt">;
 
@@ -21,7 +38,32 @@ export class Store {
     private readonly kv: KVNamespace,
     private readonly ttlSeconds: number,
     private readonly clock: Clock = systemClock,
+    /** SESSION_TTL_SECONDS; defaults to the flow records' TTL (tests). */
+    private readonly sessionTtlSeconds = ttlSeconds,
   ) {}
+
+  getSession(sessionId: string): Promise<SessionRecord | undefined> {
+    return this.read(sessionKey(sessionId), SessionRecord);
+  }
+
+  /** Each write keeps the session for SESSION_TTL_SECONDS from now. Resolves to its `expiresAt`. */
+  putSession(sessionId: string, record: WithoutMeta<SessionRecord>): Promise<number> {
+    return this.write(sessionKey(sessionId), record, this.sessionTtlSeconds);
+  }
+
+  getSealed(sessionId: string): Promise<SealedRecord | undefined> {
+    return this.read(sealedKey(sessionId), SealedRecord);
+  }
+
+  /** Kept until `untilMs` (the session's deadline), at least KV's minimum of 60 s. */
+  putSealed(sessionId: string, record: WithoutMeta<SealedRecord>, untilMs: number): Promise<number> {
+    const ttl = Math.max(MIN_KV_TTL_SECONDS, Math.ceil((untilMs - this.clock.now()) / 1000));
+    return this.write(sealedKey(sessionId), record, ttl);
+  }
+
+  deleteSealed(sessionId: string): Promise<void> {
+    return this.remove(sealedKey(sessionId));
+  }
 
   getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
     return this.read(connectionKey(connectionId), ConnectionRecord);

@@ -4,6 +4,7 @@ import { allowedReturnUrl, chooseZone } from "../../../core/inputs";
 import { registerReturn, startWithStartUrl } from "../../../core/session";
 import { AppFailure } from "../../../failures/failure";
 import { peakaAdapter } from "../../../platforms/peaka/adapter";
+import { startRivery } from "../../../platforms/rivery/flow";
 import type { AppEnv } from "../../context";
 import { readJson } from "./body";
 import { CreateConnectionRequest, RegisterReturnRequest } from "./schemas";
@@ -16,6 +17,27 @@ export async function createConnectionRoute(c: Context<AppEnv>): Promise<Respons
   const returnUrl = allowedReturnUrl(deps.config, input.returnUrl);
   const zone = chooseZone(deps, input.zone);
   deps.log.zone = zone;
+  if (input.platform === "rivery") {
+    if (input.credential !== undefined) {
+      const problem = "is not accepted for Rivery: the user authorises in Rivery's own window";
+      throw new AppFailure("invalid_request", {
+        detail: `credential ${problem}.`,
+        fields: [{ field: "credential", problem }],
+      });
+    }
+    const started = await startRivery(deps, { type: input.type, name: input.name, zone, returnUrl });
+    deps.log.outcome = "created";
+    return c.json(
+      {
+        sessionId: started.sessionId,
+        startUrl: started.startUrl,
+        zone,
+        platform: "rivery",
+        expiresAt: new Date(started.expiresAt).toISOString(),
+      },
+      201,
+    );
+  }
   const started = await startWithStartUrl(deps, peakaAdapter, { ...input, returnUrl, zone });
   deps.log.outcome = started.startUrl ? "created" : "created_without_consent";
   return c.json(

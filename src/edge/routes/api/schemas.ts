@@ -11,6 +11,8 @@ export const CreateConnectionRequest = z.strictObject(
     returnUrl: fields.returnUrl,
     zone: z.optional(fields.zone),
     credential: z.optional(fields.credential),
+    /** Omitted: Peaka. For Rivery, `type` is the datasource_id and `name` the connection_name. */
+    platform: z.optional(fields.platform),
   },
   object,
 );
