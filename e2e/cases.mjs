@@ -27,6 +27,7 @@ import {
   settleOn,
   where,
 } from "./journey.mjs";
+import { riveryCases } from "./rivery-cases.mjs";
 
 /**
  * @typedef {object} CaseContext
@@ -485,6 +486,7 @@ export function allCases() {
     tokenCase("eu"),
     noRecordCase,
     errorPageCase,
+    ...riveryCases(),
   );
   return cases;
 }

@@ -172,6 +172,13 @@ describe("Rivery configuration", () => {
     expect(seen.create[0]?.headers.authorization).toBe("Bearer eu-token-1");
   });
 
+  it("the EU zone defaults to Rivery's EU host and falls back to RIVERY_API_TOKEN", async () => {
+    const { seen } = mockRivery({}, EU);
+    expect((await harness().start({ zone: "eu" })).status).toBe(201);
+    expect(seen.create[0]?.url).toBe(`${EU}/oauth2`);
+    expect(seen.create[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
   it("RIVERY_VALIDITY_SECONDS outside 300-43200 is a config error naming it", async () => {
     for (const value of ["299", "43201", "abc"]) {
       const res = await harness({ RIVERY_VALIDITY_SECONDS: value }).send(`${HOST}/healthz`);
