@@ -54,7 +54,10 @@ function mockRivery(
 ) {
   const seen = { create: [] as Seen[], credentials: [] as Seen[], connection: [] as Seen[] };
   const pullId = answers.pullId ?? jws({ alg: "HS256" });
-  const record = async (list: Seen[], request: Request) => {
+  const record = async (
+    list: Seen[],
+    request: { url: string; method: string; headers: Headers; text(): Promise<string> },
+  ) => {
     list.push({
       url: request.url,
       method: request.method,

@@ -4,7 +4,7 @@ import type { Deps } from "../../core/deps";
 import type { Created, CreateInput, PlatformAdapter } from "../../core/platform";
 import { hasAllowedScheme } from "../../security/url-scheme";
 import { createPull, type RiveryTarget } from "./client";
-import { RiveryMalformedResponseError } from "./errors";
+import { RiveryError } from "./errors";
 
 /** The zone's Rivery API and token; without a token a ConfigError names the variable to set. */
 export function riveryTarget(deps: Deps, zone: Zone): RiveryTarget {
@@ -40,7 +40,7 @@ export const riveryAdapter: PlatformAdapter = {
     });
     const consentUrl = URL.canParse(pull.auth_uri) ? new URL(pull.auth_uri) : undefined;
     if (!consentUrl || !hasAllowedScheme(consentUrl) || consentUrl.username || consentUrl.password) {
-      throw new RiveryMalformedResponseError("create");
+      throw new RiveryError("create", "malformed");
     }
     return { consentUrl, resume: pull.pull_id, warnings: [] };
   },

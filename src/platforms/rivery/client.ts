@@ -1,13 +1,6 @@
 import * as z from "zod/mini";
 import type { Clock } from "../../clock";
-import {
-  RiveryInvalidParamError,
-  RiveryMalformedResponseError,
-  RiveryNetworkError,
-  RiveryStatusError,
-  type RiveryStep,
-  RiveryTimeoutError,
-} from "./errors";
+import { RiveryError, type RiveryStep } from "./errors";
 
 /** Where and how to reach one zone's Rivery API. */
 export interface RiveryTarget {
@@ -48,8 +41,13 @@ export interface RiveryAnswer {
  * redirects are not followed (they would carry the token elsewhere).
  */
 async function send(target: RiveryTarget, step: RiveryStep, method: string, path: string, body: unknown) {
-  const timedOut = (cause: unknown) =>
-    cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
+  const failed = (cause: unknown) =>
+    new RiveryError(
+      step,
+      cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError") ? "timeout" : "network",
+      undefined,
+      cause,
+    );
   let response: Response;
   try {
     response = await target.fetch(new URL(`${target.apiUrl}/${path}`), {
@@ -64,13 +62,13 @@ async function send(target: RiveryTarget, step: RiveryStep, method: string, path
       signal: target.clock.timeout(target.timeoutMs),
     });
   } catch (cause) {
-    throw timedOut(cause) ? new RiveryTimeoutError(step, target.timeoutMs) : new RiveryNetworkError(step, cause);
+    throw failed(cause);
   }
   let text: string;
   try {
     text = await response.text();
   } catch (cause) {
-    throw timedOut(cause) ? new RiveryTimeoutError(step, target.timeoutMs) : new RiveryNetworkError(step, cause);
+    throw failed(cause);
   }
   let json: unknown;
   try {
@@ -90,10 +88,10 @@ async function call<T>(
   schema: z.ZodMiniType<T>,
 ): Promise<T> {
   const answer = await send(target, step, method, path, body);
-  if (answer.status === 429 && step === "create") throw new RiveryInvalidParamError();
-  if (answer.status < 200 || answer.status > 299) throw new RiveryStatusError(step, answer.status);
+  if (answer.status === 429 && step === "create") throw new RiveryError(step, "invalid_param", 429);
+  if (answer.status < 200 || answer.status > 299) throw new RiveryError(step, "status", answer.status);
   const parsed = schema.safeParse(answer.body);
-  if (!parsed.success) throw new RiveryMalformedResponseError(step);
+  if (!parsed.success) throw new RiveryError(step, "malformed");
   return parsed.data;
 }
 
@@ -115,7 +113,7 @@ export async function fetchCredentials(
   body: { pull_id: string; auth_uri: string },
 ): Promise<RiveryAnswer> {
   const answer = await send(target, "credentials", "POST", "oauth2/credentials", body);
-  if (answer.status === 401 || answer.status === 403) throw new RiveryStatusError("credentials", answer.status);
+  if (answer.status === 401 || answer.status === 403) throw new RiveryError("credentials", "status", answer.status);
   return answer;
 }
 
