@@ -168,7 +168,7 @@ export function parseConfig(env: Env): ConfigResult {
     if (path !== undefined && reservedPath(path)) {
       c.problems.push({
         variable,
-        reason: `must not be ${START_PATH}, ${BEGIN_PATH}, /healthz or under /api/ (the worker serves those)`,
+        reason: `must not be ${START_PATH}, ${BEGIN_PATH}, ${WAIT_PATH}, under ${SESSIONS_PATH}, /healthz or under /api/ (the worker serves those)`,
       });
     }
   }

@@ -22,10 +22,12 @@ export type RiveryFailure = "timeout" | "network" | "status" | "invalid_param" |
  */
 export class RiveryError extends PlatformError {
   override readonly name = "RiveryError";
+  readonly step: RiveryStep;
   readonly kind: RiveryFailure;
   readonly status: number | undefined;
   constructor(step: RiveryStep, kind: RiveryFailure, status?: number, cause?: unknown) {
     super(`Rivery ${step} call: ${kind}${status ? ` ${status}` : ""}`, { cause });
+    this.step = step;
     this.kind = kind;
     this.status = status;
   }

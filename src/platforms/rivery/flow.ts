@@ -24,7 +24,8 @@ import { credentialsReady } from "./ready";
  * ask Rivery for the credentials (at most every POLL_INTERVAL_MS per
  * session) and, once they are there, create the connection once and settle
  * the session. The credentials pass from Rivery's answer into the PUT body
- * and nowhere else.
+ * and nowhere else. Failures thrown here reach the edge, which turns them
+ * into wire codes (core/errors.ts).
  */
 
 /** Rivery is asked for the credentials at most this often per session. */
@@ -45,8 +46,8 @@ interface Pull {
  */
 export function pullExpiry(pullId: string): number | undefined {
   try {
-    const header = JSON.parse(atob((pullId.split(".")[0] ?? "").replaceAll("-", "+").replaceAll("_", "/")));
-    return typeof header?.exp === "number" && Number.isFinite(header.exp) ? header.exp * 1000 : undefined;
+    const { exp } = JSON.parse(atob((pullId.split(".")[0] ?? "").replaceAll("-", "+").replaceAll("_", "/")));
+    return Number.isFinite(exp) ? exp * 1000 : undefined;
   } catch {
     return undefined;
   }
@@ -64,58 +65,76 @@ export interface RiveryStartInput {
 /** `POST {api}/oauth2`, then the session and its startUrl (the waiting page). */
 export async function startRivery(deps: Deps, input: RiveryStartInput) {
   const origin = requirePublicOrigin(deps);
-  let created: Awaited<ReturnType<typeof riveryAdapter.create>>;
-  try {
-    created = await riveryAdapter.create(deps, input);
-  } catch (error) {
-    throw toFailure(error);
-  }
+  const created = await riveryAdapter.create(deps, input);
   const pull: Pull = { p: created.resume ?? "", a: created.consentUrl?.href ?? "", n: input.name };
-  const now = deps.clock.now();
-  const deadline = Math.min(now + deps.config.riveryValiditySeconds * 1000, pullExpiry(pull.p) ?? Infinity);
-  const session = await openSession(deps, {
+  const deadline = Math.min(
+    deps.clock.now() + deps.config.riveryValiditySeconds * 1000,
+    pullExpiry(pull.p) ?? Number.POSITIVE_INFINITY,
+  );
+  const { type, zone, returnUrl, reference, display } = input;
+  const { sessionId } = await openSession(deps, {
     platform: "rivery",
-    type: input.type,
-    zone: input.zone,
-    returnUrl: input.returnUrl,
-    reference: input.reference,
-    display: input.display,
+    type,
+    zone,
+    returnUrl,
+    reference,
+    display,
     deadline,
   });
-  const { sessionId } = session;
   const token = randomToken();
-  try {
-    await deps.store.putSealed(
-      sessionId,
-      { data: await seal(JSON.stringify(pull), token), begin: await sha256Hex(token) },
-      deadline,
-    );
-  } catch (error) {
-    throw toFailure(error);
-  }
+  await deps.store.putSealed(
+    sessionId,
+    { data: await seal(JSON.stringify(pull), token), begin: await sha256Hex(token) },
+    deadline,
+  );
   const startUrl = new URL(WAIT_PATH, origin);
   startUrl.searchParams.set("s", sessionId);
   startUrl.searchParams.set("t", token);
   return { sessionId, startUrl: startUrl.href, zone: input.zone, expiresAt: deadline };
 }
 
-const TOKEN = /^[A-Za-z0-9_-]{43}$/;
-
-async function readPull(sealed: string, key: string | undefined): Promise<Pull | undefined> {
-  const text = key === undefined ? undefined : await unseal(sealed, key);
-  return text === undefined ? undefined : (JSON.parse(text) as Pull);
+/**
+ * A verified signed link for Rivery: spent, then the pull and the session,
+ * and the browser goes on to the waiting page (which binds it). When Rivery
+ * or KV fails, the user goes back to the signed return URL with the code.
+ */
+export async function startRiveryFromLink(deps: Deps, link: AcceptedLink): Promise<Redirect> {
+  const { log } = deps;
+  await spendStartLink(deps, link);
+  try {
+    const { startUrl } = await startRivery(deps, link);
+    log.outcome = "redirected";
+    return { location: startUrl, status: 303 };
+  } catch (thrown) {
+    const error = toFailure(thrown);
+    if (!isServiceFailure(error)) throw error;
+    log.error = error.code;
+    log.cause = causeName(error);
+    log.peakaStatus = platformStatusOf(error);
+    log.outcome = "returned";
+    return flowReturn(deps, link.returnUrl, { status: "fail", error: error.code, zone: link.zone, via: "exchange" });
+  }
 }
 
-async function riverySession(deps: Deps, sessionId: string, failure: () => AppFailure): Promise<SessionRecord> {
+async function readPull(sealed: string, key: string | undefined): Promise<Pull | undefined> {
+  const text = key && (await unseal(sealed, key));
+  return text ? (JSON.parse(text) as Pull) : undefined;
+}
+
+/** The seal's key once the startUrl was opened: the bound browser's cookie token, or the key kept beside it. */
+function sealKey(deps: Deps, session: SessionRecord, key: string | undefined): string | undefined {
+  return key ?? (session.browser && bindingToken(deps, session.browser));
+}
+
+async function riverySession(deps: Deps, sessionId: string, code: "link_invalid" | "unknown_connection") {
   const session = SESSION_ID.test(sessionId) ? await readSession(deps, sessionId) : undefined;
-  if (session?.platform !== "rivery") throw failure();
+  if (session?.platform !== "rivery") throw new AppFailure(code);
   return session;
 }
 
 export interface Waiting {
-  readonly sessionId: string;
   /** Where the user authorises; absent once the session is over (the page only polls then). */
-  readonly authUri?: string;
+  readonly authUri?: string | undefined;
   readonly statusUrl: string;
   readonly setCookies?: readonly string[];
 }
@@ -128,38 +147,29 @@ export interface Waiting {
  * link_invalid.
  */
 export async function openWaiting(deps: Deps, sessionId: string, token: string | null): Promise<Waiting> {
-  const invalid = () => new AppFailure("link_invalid", { detail: "This start address is unknown, used or expired." });
-  const statusUrl = `${SESSIONS_PATH}${sessionId}`;
-  try {
-    const session = await riverySession(deps, sessionId, invalid);
-    const sealed = session.status === "pending" ? await deps.store.getSealed(sessionId) : undefined;
-    if (sealed?.begin !== undefined) {
-      if (token === null || !TOKEN.test(token) || (await sha256Hex(token)) !== sealed.begin) throw invalid();
-      const pull = await readPull(sealed.data, token);
-      if (!pull) throw invalid();
-      if (deps.config.browserBinding === "off") {
-        // No browser holds a secret to seal under: the key stays beside the data.
-        await deps.store.putSealed(sessionId, { data: sealed.data, key: token }, session.deadline);
-        deps.log.outcome = "waiting";
-        return { sessionId, authUri: pull.a, statusUrl };
-      }
-      const binding = await newBinding(deps);
-      const data = await seal(JSON.stringify(pull), binding.token);
-      await Promise.all([
-        deps.store.putSealed(sessionId, { data }, session.deadline),
-        updateSession(deps, sessionId, { browser: binding.browser }),
-      ]);
-      deps.log.outcome = "bound";
-      return { sessionId, authUri: pull.a, statusUrl, setCookies: [binding.setCookie] };
+  const { store, log } = deps;
+  const session = await riverySession(deps, sessionId, "link_invalid");
+  const statusUrl = SESSIONS_PATH + sessionId;
+  const sealed = session.status === "pending" ? await store.getSealed(sessionId) : undefined;
+  if (sealed?.begin) {
+    const pull = token && (await sha256Hex(token)) === sealed.begin && (await readPull(sealed.data, token));
+    if (!pull) throw new AppFailure("link_invalid");
+    log.outcome = "bound";
+    if (deps.config.browserBinding === "off") {
+      // No browser holds a secret to seal under: the key stays beside the data.
+      await store.putSealed(sessionId, { data: sealed.data, key: token }, session.deadline);
+      return { authUri: pull.a, statusUrl };
     }
-    await requireBrowser(deps, session.browser);
-    const key = sealed?.key ?? (session.browser ? bindingToken(deps, session.browser) : undefined);
-    const pull = sealed ? await readPull(sealed.data, key) : undefined;
-    deps.log.outcome = "waiting";
-    return { sessionId, ...(pull ? { authUri: pull.a } : {}), statusUrl };
-  } catch (error) {
-    throw toFailure(error);
+    const binding = await newBinding(deps);
+    await Promise.all([
+      store.putSealed(sessionId, { data: await seal(JSON.stringify(pull), binding.token) }, session.deadline),
+      updateSession(deps, sessionId, { browser: binding.browser }),
+    ]);
+    return { authUri: pull.a, statusUrl, setCookies: [binding.setCookie] };
   }
+  await requireBrowser(deps, session.browser);
+  log.outcome = "waiting";
+  return { authUri: sealed && (await readPull(sealed.data, sealKey(deps, session, sealed.key)))?.a, statusUrl };
 }
 
 /** What the waiting page's poll answers. */
@@ -171,7 +181,7 @@ export interface SessionView {
 }
 
 // Concurrent polls of one session in this isolate share one round with
-// Rivery. Across isolates and locations the KV fields below limit it.
+// Rivery. Across isolates and locations the session record's fields limit it.
 const inflight = new Map<string, Promise<SessionRecord>>();
 
 /**
@@ -179,13 +189,7 @@ const inflight = new Map<string, Promise<SessionRecord>>();
  * session on (credentials, connection, expiry) and answers its status.
  */
 export async function pollSession(deps: Deps, sessionId: string): Promise<SessionView> {
-  const unknown = () => new AppFailure("unknown_connection", { detail: "This session is unknown or over." });
-  let session: SessionRecord;
-  try {
-    session = await riverySession(deps, sessionId, unknown);
-  } catch (error) {
-    throw toFailure(error);
-  }
+  let session = await riverySession(deps, sessionId, "unknown_connection");
   await requireBrowser(deps, session.browser);
   if (session.status === "pending" || session.status === "expired") {
     let round = inflight.get(sessionId);
@@ -195,16 +199,12 @@ export async function pollSession(deps: Deps, sessionId: string): Promise<Sessio
     }
     session = await round;
   }
-  return view(deps, session);
-}
-
-async function view(deps: Deps, session: SessionRecord): Promise<SessionView> {
   const { status, connectionId } = session;
   if (status === "pending") return { status };
   deps.log.outcome = status;
   const success = status === "succeeded";
   const error = success ? undefined : (session.error ?? (status === "expired" ? "expired" : "rivery_rejected"));
-  if (error) deps.log.error = error;
+  deps.log.error = error;
   // Popup display: once src/edge/popup-page.ts is on main, `next` for a
   // popup session is the page that posts the outcome to the opener; until
   // then the popup itself goes to the return URL.
@@ -230,83 +230,43 @@ async function finish(
 }
 
 async function advance(deps: Deps, session: SessionRecord): Promise<SessionRecord> {
-  const { log, clock, store } = deps;
+  const { log } = deps;
   const { sessionId } = session;
-  try {
-    if (session.status === "expired") return await finish(deps, session, { status: "expired", error: "expired" });
-    const now = clock.now();
-    const progress = session.platformData ?? {};
-    const polledAt = progress.polledAt;
-    // Throttled, or another poll is creating the connection: nothing to ask Rivery now.
-    if ((typeof polledAt === "number" && now - polledAt < POLL_INTERVAL_MS) || progress.connecting !== undefined) {
-      log.outcome = "throttled";
-      return session;
-    }
-    const sealed = await store.getSealed(sessionId);
-    if (!sealed || sealed.begin !== undefined) return session;
-    const key = sealed.key ?? (session.browser ? bindingToken(deps, session.browser) : undefined);
-    const pull = await readPull(sealed.data, key);
-    if (!pull) return await finish(deps, session, { status: "failed", error: "internal_error" });
-    const target = riveryTarget(deps, session.zone);
-    await updateSession(deps, sessionId, { platformData: { ...progress, polledAt: now } });
-    let answer: Awaited<ReturnType<typeof fetchCredentials>>;
-    try {
-      answer = await fetchCredentials(target, { pull_id: pull.p, auth_uri: pull.a });
-    } catch (error) {
-      if (!(error instanceof RiveryError)) throw error;
-      log.cause = error.name;
-      log.peakaStatus = error.platformStatus;
-      // A timeout or a broken connection may pass: the next poll asks again.
-      if (error.kind === "timeout" || error.kind === "network") {
-        log.degraded = error.code;
-        return session;
-      }
-      return await finish(deps, session, { status: "failed", error: error.code });
-    }
-    if (!credentialsReady(answer)) {
-      log.outcome = "pending";
-      return session;
-    }
-    // The marker first: a poll elsewhere that sees it does not create a second connection.
-    await updateSession(deps, sessionId, { platformData: { ...progress, polledAt: now, connecting: now } });
-    try {
-      const connection = await createConnection(target, {
-        connection_type: session.type,
-        connection_name: pull.n,
-        credentials: answer.body,
-      });
-      log.connectionId = connection._id;
-      return await finish(deps, session, { status: "succeeded", connectionId: connection._id });
-    } catch (error) {
-      if (!(error instanceof RiveryError)) throw error;
-      log.cause = error.name;
-      log.peakaStatus = error.platformStatus;
-      // Not retried even on a timeout: Rivery may have created it, and one PUT per session is the rule.
-      return await finish(deps, session, { status: "failed", error: error.code });
-    }
-  } catch (error) {
-    if (!(error instanceof AppFailure)) log.cause ??= causeName(error);
-    throw toFailure(error);
+  if (session.status === "expired") return finish(deps, session, { status: "expired", error: "expired" });
+  const now = deps.clock.now();
+  const progress = session.platformData ?? {};
+  // Throttled, or another poll is creating the connection: nothing to ask Rivery now.
+  if (now - Number(progress.polledAt ?? 0) < POLL_INTERVAL_MS || progress.connecting) {
+    log.outcome = "throttled";
+    return session;
   }
-}
-
-/**
- * A verified signed link for Rivery: spent, then the pull and the session,
- * and the browser goes on to the waiting page (which binds it). When Rivery
- * or KV fails, the user goes back to the signed return URL with the code.
- */
-export async function startRiveryFromLink(deps: Deps, link: AcceptedLink): Promise<Redirect> {
-  await spendStartLink(deps, link);
+  const sealed = await deps.store.getSealed(sessionId);
+  const pull = sealed && !sealed.begin && (await readPull(sealed.data, sealKey(deps, session, sealed.key)));
+  if (!pull) return session;
+  const target = riveryTarget(deps, session.zone);
+  await updateSession(deps, sessionId, { platformData: { polledAt: now } });
   try {
-    const started = await startRivery(deps, link);
-    deps.log.outcome = "redirected";
-    return { location: started.startUrl, status: 303 };
+    const answer = await fetchCredentials(target, { pull_id: pull.p, auth_uri: pull.a });
+    if (!credentialsReady(answer)) return session;
+    // The marker first: a poll elsewhere that sees it does not create a second connection.
+    await updateSession(deps, sessionId, { platformData: { polledAt: now, connecting: now } });
+    const { _id } = await createConnection(target, {
+      connection_type: session.type,
+      connection_name: pull.n,
+      credentials: answer.body,
+    });
+    log.connectionId = _id;
+    return await finish(deps, session, { status: "succeeded", connectionId: _id });
   } catch (error) {
-    if (!isServiceFailure(error)) throw error;
-    deps.log.error = error.code;
-    deps.log.cause = causeName(error);
-    deps.log.peakaStatus = platformStatusOf(error);
-    deps.log.outcome = "returned";
-    return flowReturn(deps, link.returnUrl, { status: "fail", error: error.code, zone: link.zone, via: "exchange" });
+    if (!(error instanceof RiveryError)) throw error;
+    log.cause = error.name;
+    log.peakaStatus = error.status;
+    // A credentials call that timed out or broke may pass: the next poll asks
+    // again. The PUT is never retried: Rivery may have created the connection.
+    if (error.step === "credentials" && (error.kind === "timeout" || error.kind === "network")) {
+      log.degraded = error.code;
+      return session;
+    }
+    return finish(deps, session, { status: "failed", error: error.code });
   }
 }
