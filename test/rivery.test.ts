@@ -518,6 +518,28 @@ describe("polling Rivery", () => {
     logs.expectAbsent(ACCESS, REFRESH);
   });
 
+  it("with BROWSER_BINDING=off nothing is bound, and the poll still reaches the sealed pull", async () => {
+    const { seen, pullId } = mockRivery({ credentials: () => HttpResponse.json(CREDENTIALS) });
+    const h = harness({ BROWSER_BINDING: "off" });
+    const s = await started(h);
+    expect(s.page.headers.get("set-cookie")).toBeNull();
+    const json = await body(await s.poll(false));
+    expect(json.status).toBe("succeeded");
+    expect(seen.credentials[0]?.body).toEqual({ pull_id: pullId, auth_uri: AUTH_URI });
+  });
+
+  it("HEAD on the status route is 405 and asks Rivery nothing", async () => {
+    const { seen } = mockRivery();
+    const h = harness();
+    const s = await started(h);
+    const res = await h.send(`${HOST}/oauth2/sessions/${s.sessionId}`, {
+      method: "HEAD",
+      headers: { cookie: s.cookie },
+    });
+    expect(res.status).toBe(405);
+    expect(seen.credentials).toHaveLength(0);
+  });
+
   it("an unknown session is 404 JSON", async () => {
     const res = await harness().send(`${HOST}/oauth2/sessions/cs_${"B".repeat(24)}`, {
       headers: { accept: "application/json" },

@@ -90,6 +90,7 @@ export function buildApp(result: ConfigResult, runtime: Runtime): Hono<AppEnv> {
       [START_PATH, "start"],
       [BEGIN_PATH, "begin"],
       [WAIT_PATH, "wait"],
+      [`${SESSIONS_PATH}:sessionId`, "session_status"],
     ] as const) {
       app.use(path, refuseHead(["GET"], route));
     }
