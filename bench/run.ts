@@ -28,10 +28,12 @@ import {
   LINK_SIGNING_KEY,
   PEAKA_CALLBACK,
   PROJECT_ID,
+  QUEUE_BINDINGS,
   RELAY_QUERY,
   RETURN_URL,
   relayVars,
   seedBoundRelay,
+  WEBHOOK_VARS,
 } from "./lib/scenario";
 import { type RunningWorker, startWorker } from "./lib/workerd";
 import { machineInfo } from "./report/machine";
@@ -242,17 +244,28 @@ async function main(): Promise<void> {
     );
     await probe.stop();
 
-    progress("KV operations and subrequests per flow");
+    progress("KV operations, queue messages and subrequests per flow");
     const opsOneZone = track(
       await startWorker({
         bundleDir: bundle.dir,
-        vars: relayVars({ ADMIN_TOKEN, LINK_SIGNING_KEY, PEAKA_US_API_URL: `${upstream.url}/api/v1` }),
+        vars: relayVars({ ADMIN_TOKEN, LINK_SIGNING_KEY, PEAKA_US_API_URL: `${upstream.url}/api/v1`, ...WEBHOOK_VARS }),
+        queueBindings: QUEUE_BINDINGS,
       }),
     );
     const opsTwoZones = track(
-      await startWorker({ bundleDir: bundle.dir, vars: relayVars({ PEAKA_EU_CALLBACK_URL: EU_CALLBACK }) }),
+      await startWorker({
+        bundleDir: bundle.dir,
+        vars: relayVars({ PEAKA_EU_CALLBACK_URL: EU_CALLBACK, ...WEBHOOK_VARS }),
+        queueBindings: QUEUE_BINDINGS,
+      }),
     );
-    const opsExchange = track(await startWorker({ bundleDir: bundle.dir, vars: exchangeVars(upstream.url) }));
+    const opsExchange = track(
+      await startWorker({
+        bundleDir: bundle.dir,
+        vars: { ...exchangeVars(upstream.url), ...WEBHOOK_VARS },
+        queueBindings: QUEUE_BINDINGS,
+      }),
+    );
     const ops = [
       ...(await measureOps(
         { relayOneZone: opsOneZone, relayTwoZones: opsTwoZones, exchange: opsExchange, upstream },

@@ -1,17 +1,18 @@
 import { describe, expect, it } from "vitest";
-import type { Env } from "../src/config/env";
+import type { BindingName, Env } from "../src/config/env";
 import { parseConfig, requireZoneSetting } from "../src/config/load";
 import { captureLogs } from "./helpers/logs";
 import { API_CLIENT, BROWSER, call, testEnv } from "./helpers/worker";
 
 const kv = {} as KVNamespace;
+type Vars = Partial<Record<Exclude<keyof Env, BindingName>, string>>;
 const logs = captureLogs();
 
-function parse(vars: Partial<Record<keyof Env, string>>) {
+function parse(vars: Vars) {
   return parseConfig({ CONNECTIONS: kv, ...vars } as Env);
 }
 
-function problems(vars: Partial<Record<keyof Env, string>>) {
+function problems(vars: Vars) {
   const result = parse(vars);
   if (result.ok) throw new Error("expected a config error");
   return result.error.problems;

@@ -6,11 +6,17 @@
 //
 // The same service is exposed on a loopback socket so the benchmark can seed
 // records with the real protocol and read per-method operation counts:
-//   GET  /__bench/stats  -> {"get":n,"put":n,"delete":n,"list":n,"keys":n}
+//   GET  /__bench/stats  -> {"get":n,"put":n,"delete":n,"list":n,"keys":n,"queued":n}
+//
+// It also stands behind the worker's queue producer bindings: workerd turns
+// `send` into POST /message and `sendBatch` into POST /batch to the bound
+// service (KV never POSTs), so `queued` counts the messages sent.
 //   POST /__bench/reset  -> zeroes the counts (keeps the data)
 
 const store = new Map();
-const counts = { get: 0, put: 0, delete: 0, list: 0 };
+// What workerd's queue binding expects back from a send (as Miniflare's queue broker answers).
+const QUEUE_SENT = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: 0 } } };
+const counts = { get: 0, put: 0, delete: 0, list: 0, queued: 0 };
 
 function keyOf(url) {
   const raw = url.pathname.slice(1);
@@ -40,6 +46,17 @@ export default {
       counts.list++;
       const keys = [...store].filter(([, entry]) => live(entry)).map(([name]) => ({ name }));
       return Response.json({ keys, list_complete: true, cacheStatus: null });
+    }
+    if (request.method === "POST" && url.pathname === "/message") {
+      // Read to the end: workerd drops the connection on an unread body.
+      await request.arrayBuffer();
+      counts.queued++;
+      return Response.json(QUEUE_SENT);
+    }
+    if (request.method === "POST" && url.pathname === "/batch") {
+      const batch = await request.json();
+      counts.queued += Array.isArray(batch.messages) ? batch.messages.length : 1;
+      return Response.json(QUEUE_SENT);
     }
     const key = keyOf(url);
     switch (request.method) {

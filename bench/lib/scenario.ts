@@ -20,6 +20,13 @@ export const API_KEY = "bench-partner-key-7d1e";
 /** Enables the server API (start); 32+ printable characters, as the config requires. */
 export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef0123456789";
 export const LINK_SIGNING_KEY = "bench-link-signing-key-0123456789abcdef012345";
+/** Webhooks on in the ops run: every settled session sends one queue message (nothing consumes it there). */
+export const WEBHOOK_VARS = {
+  WEBHOOK_URL: "http://127.0.0.1:9/webhooks",
+  WEBHOOK_SECRET: "whsec_YmVuY2gtd2ViaG9vay1zZWNyZXQtMDEyMzQ1Njc4OWFi",
+} as const;
+/** The queue producer bindings the worker declares in wrangler.toml. */
+export const QUEUE_BINDINGS = ["WEBHOOKS", "WEBHOOKS_DLQ"] as const;
 /** The id the upstream stand-in answers with, so the exchange finds its state record's way back. */
 export const CONNECTION_ID = "conn_bench";
 

@@ -11,7 +11,7 @@
  *   // worker.startupMs  spawn → listening, in ms
  *   // worker.pid      workerd's process id (e.g. to read its CPU time)
  *   await worker.kvPut(key, value, ttlSeconds);  // seed a record (real KV protocol)
- *   await worker.kvStats();                      // {get, put, delete, list, keys}
+ *   await worker.kvStats();                      // {get, put, delete, list, keys, queued}
  *   await worker.kvReset();                      // zero the operation counts
  *   await worker.stop();                         // idempotent; also done on process exit
  *
@@ -23,6 +23,8 @@
  *              (PUBLIC_ORIGINS), which is known only once the port is.
  *   port       loopback port; 0 or absent picks a free one.
  *   kvBinding  name of the KV binding (default CONNECTIONS); false for none.
+ *   queueBindings  names of queue producer bindings; each message sent is
+ *              counted in kvStats().queued (the same in-process service).
  *   compatibilityDate / compatibilityFlags  default to wrangler.toml's.
  *
  * The worker's outbound fetch may reach 127.0.0.0/8 only: a benchmark
@@ -44,6 +46,7 @@ export interface WorkerOptions {
   vars?: Readonly<Record<string, string>>;
   port?: number;
   kvBinding?: string | false;
+  queueBindings?: readonly string[];
   compatibilityDate?: string;
   compatibilityFlags?: readonly string[];
 }
@@ -54,6 +57,8 @@ export interface KvStats {
   delete: number;
   list: number;
   keys: number;
+  /** Messages sent through the queue producer bindings. */
+  queued: number;
 }
 
 export interface RunningWorker {
@@ -101,6 +106,7 @@ function writeConfig(dir: string, options: WorkerOptions, port: number): string 
     return `(name = ${capnpString(name)}, text = embed ${embed(file)})`;
   });
   if (kvBinding) bindings.push(`(name = ${capnpString(kvBinding)}, kvNamespace = "kv")`);
+  for (const name of options.queueBindings ?? []) bindings.push(`(name = ${capnpString(name)}, queue = "kv")`);
   const modules = moduleFiles(options.bundleDir).map(
     (name) => `(name = ${capnpString(name)}, esModule = embed ${embed(join(options.bundleDir, name))})`,
   );

@@ -330,15 +330,15 @@ export function renderReport(input: ReportInput): string {
   );
 
   push(
-    "## KV operations and subrequests per flow",
+    "## KV operations, queue messages and subrequests per flow",
     "",
-    `Counted while the production bundle runs in workerd: KV operations by the KV service behind the binding, subrequests by the stand-in partner API (the worker's only reachable destination). ${settings.opsRequests} requests per flow, averaged; background work (waitUntil) included. The same limits are checked on every test run by test/ops-count.test.ts (Workers test pool, counting proxy around the real local KV binding, Peaka requests counted at the MSW mock).`,
+    `Counted while the production bundle runs in workerd: KV operations by the KV service behind the binding, queue messages (webhooks) by the same service behind the queue producer bindings, subrequests by the stand-in partner API (the worker's only reachable destination). ${settings.opsRequests} requests per flow, averaged; background work (waitUntil) included. The same limits are checked on every test run by test/ops-count.test.ts (Workers test pool, counting proxy around the real local KV binding, Peaka requests counted at the MSW mock).`,
     "",
-    "| flow | KV reads | KV writes | KV deletes | subrequests | note |",
-    "| --- | ---: | ---: | ---: | ---: | --- |",
+    "| flow | KV reads | KV writes | KV deletes | queue messages | subrequests | note |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ...ops.map(
       (o) =>
-        `| ${o.flow} | ${fixed(o.reads, 2)} | ${fixed(o.writes, 2)} | ${fixed(o.deletes, 2)} | ${fixed(o.subrequests, 2)} | ${o.note ?? ""} |`,
+        `| ${o.flow} | ${fixed(o.reads, 2)} | ${fixed(o.writes, 2)} | ${fixed(o.deletes, 2)} | ${fixed(o.queued, 2)} | ${fixed(o.subrequests, 2)} | ${o.note ?? ""} |`,
     ),
     "",
   );

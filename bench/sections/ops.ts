@@ -1,5 +1,5 @@
 /**
- * KV operations and subrequests per flow, counted while the production
+ * KV operations, queue messages and subrequests per flow, counted while the production
  * bundle runs in workerd: KV by the KV service behind the binding, subrequests
  * by the upstream stand-in (the worker's outbound network is limited to
  * loopback, and the stand-in is the only thing listening there for it, so a
@@ -28,6 +28,8 @@ export interface FlowOps {
   reads: number;
   writes: number;
   deletes: number;
+  /** Queue messages sent (webhooks), per request. */
+  queued: number;
   subrequests: number;
   note?: string;
 }
@@ -83,6 +85,7 @@ async function count(
     reads: kv.get / n,
     writes: kv.put / n,
     deletes: kv.delete / n,
+    queued: kv.queued / n,
     subrequests: subrequests / n,
     ...(note ? { note } : {}),
   };
@@ -237,6 +240,7 @@ function notMeasurable(flow: string, note: string): FlowOps {
     reads: Number.NaN,
     writes: Number.NaN,
     deletes: Number.NaN,
+    queued: Number.NaN,
     subrequests: Number.NaN,
     note,
   };

@@ -6,7 +6,7 @@
 
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -195,6 +195,8 @@ async function bundleSnapshot(stateDir, onOutput) {
   mkdirSync(dir, { recursive: true });
   const config = join(dir, "wrangler.toml");
   copyFileSync(join(ROOT, "wrangler.toml"), config);
+  // [assets] directory is relative to the config: the snapshot takes its own copy.
+  cpSync(join(ROOT, "public"), join(dir, "public"), { recursive: true });
   const child = spawn(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", dir], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],

@@ -26,4 +26,4 @@ type Optional = SecretName | RateLimiterBinding;
 export type Env = Omit<Cloudflare.Env, Optional> & Partial<Pick<Cloudflare.Env, Optional>>;
 
 /** Env members that are bindings rather than text variables. */
-export type BindingName = "CONNECTIONS" | RateLimiterBinding;
+export type BindingName = "CONNECTIONS" | "ASSETS" | RateLimiterBinding;

@@ -8,6 +8,8 @@ import { startRivery } from "../../../platforms/rivery/flow";
 import type { AppEnv } from "../../context";
 import { readJson } from "./body";
 import { CreateConnectionRequest, RegisterReturnRequest } from "./schemas";
+// Types only (nothing of spec.ts reaches the bundle): an answer field missing from the OpenAPI document fails to compile.
+import type { CreateConnectionResponse, RegisterReturnResponse } from "./spec";
 
 /** `POST /api/v1/connections`: create a connection in Peaka and remember where the user started. */
 export async function createConnectionRoute(c: Context<AppEnv>): Promise<Response> {
@@ -49,7 +51,7 @@ export async function createConnectionRoute(c: Context<AppEnv>): Promise<Respons
       zone: started.zone,
       expiresAt: new Date(started.expiresAt).toISOString(),
       ...(started.warnings.length > 0 ? { warnings: started.warnings } : {}),
-    },
+    } satisfies CreateConnectionResponse,
     201,
   );
 }
@@ -91,5 +93,5 @@ export async function registerReturnRoute(c: Context<AppEnv>): Promise<Response>
     zone,
     expiresAt: new Date(registered.expiresAt).toISOString(),
     ...(registered.warnings.length > 0 ? { warnings: registered.warnings } : {}),
-  });
+  } satisfies RegisterReturnResponse);
 }

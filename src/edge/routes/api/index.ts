@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import type { Hono } from "hono/tiny";
 import { AppFailure } from "../../../failures/failure";
 import type { AppEnv } from "../../context";
@@ -5,6 +6,8 @@ import { authorizeApi } from "./auth";
 import { createConnectionRoute, registerReturnRoute } from "./connections";
 
 export const API_PREFIX = "/api/v1";
+/** Public: a static asset (public/api/v1/openapi.json, `npm run openapi`), not part of the bundle. */
+export const OPENAPI_PATH = `${API_PREFIX}/openapi.json`;
 
 function methodNotAllowed(allowed: string): () => never {
   return () => {
@@ -12,8 +15,29 @@ function methodNotAllowed(allowed: string): () => never {
   };
 }
 
-/** The server API: bearer-token guarded, JSON in and out (the `api` route renders failures as JSON). */
+/**
+ * The assets server answers (HEAD, If-None-Match and 304 included). Copied,
+ * because its headers are immutable and the app stamps its own on every
+ * response. The file is committed, so it is uploaded with every deploy.
+ */
+async function openApiDocument(c: Context<AppEnv>): Promise<Response> {
+  c.get("log").route = "api";
+  const asset = await c.env.ASSETS.fetch(c.req.raw);
+  return new Response(asset.body, asset);
+}
+
+/**
+ * The server API: bearer-token guarded, JSON in and out (the `api` route
+ * renders failures as JSON). Every route here is described in spec.ts
+ * (test/openapi.test.ts checks both ways).
+ */
 export function registerApiRoutes(app: Hono<AppEnv>): void {
+  // Before the guard: the document is public.
+  app.get(OPENAPI_PATH, openApiDocument);
+  app.all(OPENAPI_PATH, (c) => {
+    c.get("log").route = "api";
+    return methodNotAllowed("GET, HEAD")();
+  });
   app.use("/api/*", authorizeApi);
   app.post(`${API_PREFIX}/connections`, createConnectionRoute);
   app.all(`${API_PREFIX}/connections`, methodNotAllowed("POST"));

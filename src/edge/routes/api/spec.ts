@@ -1,0 +1,254 @@
+import * as z from "zod/mini";
+import { CONNECTION_ID, CONNECTION_ID_RULE } from "../../../core/callback-params";
+import * as fields from "../../../core/fields";
+import { FAILURES, type FailureCode } from "../../../failures/codes";
+import { CreateConnectionRequest, RegisterReturnRequest } from "./schemas";
+
+// The server API's description, from which `npm run openapi` writes
+// public/api/v1/openapi.json (scripts/openapi.ts). The worker never imports
+// this file, so none of it is in the bundle: the document is a static asset.
+// test/openapi.test.ts checks that every /api/v1 route the app registers is
+// listed here and the other way round, that the API's real answers match
+// these schemas, and that the committed document is the one this generates.
+
+/** Named schemas: they become `components.schemas` and are referenced, not inlined. */
+export const components = z.registry<{ id?: string; description?: string; maxProperties?: number }>();
+
+function component<T extends z.ZodMiniType>(id: string, schema: T, description: string): T {
+  components.add(schema, { id, description });
+  return schema;
+}
+
+// Field descriptions (the runtime rules live in core/fields.ts and schemas.ts;
+// a refinement JSON Schema cannot express is restated here).
+components.add(fields.connectionType, { description: "The platform's connection type, such as google_analytics." });
+components.add(fields.connectionName, { description: "The connection's display name." });
+components.add(fields.returnUrl, {
+  description: "Where the user is sent back: an absolute URL whose origin is listed in RETURN_ORIGINS.",
+});
+components.add(fields.zone, { description: "The platform zone; by default the one this host serves (ZONE_BY_HOST)." });
+components.add(fields.credential, {
+  description:
+    "The provider's client credential (e.g. clientId, clientSecret), for providers that need the partner's own OAuth app. Passed to the platform only: never stored, logged or echoed.",
+  maxProperties: 32,
+});
+
+components.add(RegisterReturnRequest.shape.consentUrl, {
+  description:
+    "The platform's consent URL for this connection, when the partner has it (at most 8192 characters, absolute): its `state` is then remembered too. Required with BROWSER_BINDING=required.",
+});
+
+const isoTime = z.string().check(z.regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/));
+components.add(isoTime, { description: "ISO 8601 time, UTC." });
+
+const Warning = component(
+  "Warning",
+  z.object({ code: z.enum(["redirect_uri_mismatch"]), message: z.string() }),
+  "Something the partner should fix although the call succeeded.",
+);
+
+export const ApiError = component(
+  "Error",
+  z.object({
+    error: z.enum(Object.keys(FAILURES) as [FailureCode, ...FailureCode[]]),
+    message: z.string(),
+    requestId: z.string(),
+    connectionId: z.optional(z.string()),
+    fields: z.optional(z.array(z.object({ field: z.string(), problem: z.string() }))),
+  }),
+  "Every failure of the API: `error` is a stable code (the same one as in the log line and on return URLs), `message` is for people, `requestId` is the X-Request-Id to quote. `fields` lists the invalid request fields.",
+);
+
+export const CreateConnectionResponse = component(
+  "CreateConnectionResponse",
+  z.object({
+    connectionId: z.string(),
+    startUrl: z.optional(z.string()),
+    consentUrl: z.optional(z.string()),
+    zone: fields.zone,
+    expiresAt: isoTime,
+    warnings: z.optional(z.array(Warning)),
+  }),
+  "The connection was created. Send the user's browser to `startUrl` (one use, until `expiresAt`). `consentUrl` is given only with BROWSER_BINDING=off; `startUrl` is absent when the provider needs no consent.",
+);
+/** What a handler may answer: readonly arrays, as the core hands them over. */
+type Answer<T> = { readonly [K in keyof T]: T[K] extends (infer U)[] | undefined ? readonly U[] | undefined : T[K] };
+export type CreateConnectionResponse = Answer<z.infer<typeof CreateConnectionResponse>>;
+
+export const RegisterReturnResponse = component(
+  "RegisterReturnResponse",
+  z.object({
+    connectionId: z.string(),
+    startUrl: z.optional(z.string()),
+    zone: fields.zone,
+    expiresAt: isoTime,
+    warnings: z.optional(z.array(Warning)),
+  }),
+  "The way back is remembered until `expiresAt`. Send the browser to `startUrl` when given (it then goes on to the consent URL).",
+);
+export type RegisterReturnResponse = Answer<z.infer<typeof RegisterReturnResponse>>;
+
+component("CreateConnectionRequest", CreateConnectionRequest, "A connection to create in the platform.");
+component(
+  "RegisterReturnRequest",
+  RegisterReturnRequest,
+  "Where to send the user back for a connection created by the partner.",
+);
+
+const connectionIdParameter = z.string().check(z.regex(CONNECTION_ID));
+components.add(connectionIdParameter, { description: `The platform's connection id: ${CONNECTION_ID_RULE}.` });
+
+export interface ApiRoute {
+  readonly method: "get" | "post" | "put" | "patch" | "delete";
+  /** OpenAPI form (`{name}`); the app registers it as `:name`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  /** Whether the route needs `Authorization: Bearer <ADMIN_TOKEN>` (and counts against API_RATE_LIMITER). */
+  readonly auth: boolean;
+  readonly pathParameters?: Readonly<Record<string, z.ZodMiniType>>;
+  /** A JSON body, read by body.ts (adds 400, 413 and 415). */
+  readonly body?: z.ZodMiniType;
+  /** Success answers: a JSON schema, or a ready JSON Schema for what zod does not describe. */
+  readonly responses: Readonly<Record<number, { description: string; schema?: z.ZodMiniType; json?: object }>>;
+  /** Failures the handler itself can answer with; those of the guard and the body reader are added. */
+  readonly errors: readonly FailureCode[];
+}
+
+/** Failures of the bearer guard (auth.ts) and the worker around it. */
+export const AUTH_ERRORS: readonly FailureCode[] = [
+  "unauthorized",
+  "misdirected_request",
+  "rate_limited",
+  "api_disabled",
+  "config_invalid",
+];
+export const BODY_ERRORS: readonly FailureCode[] = ["invalid_request", "payload_too_large", "unsupported_media_type"];
+const PLATFORM_ERRORS: readonly FailureCode[] = ["peaka_rejected", "peaka_unavailable", "storage_unavailable"];
+
+/** The API, one entry per route. Adding a route: one entry here, then `npm run openapi`. */
+export const API_ROUTES: readonly ApiRoute[] = [
+  {
+    method: "post",
+    path: "/api/v1/connections",
+    operationId: "createConnection",
+    summary: "Create a connection and get the URL to send the user to",
+    description:
+      "Creates the connection in the platform with this worker's callback, remembers where the user started, and answers the one-use `startUrl` that binds the flow to the user's browser. The user comes back to `returnUrl` with the outcome (docs/start.md).",
+    auth: true,
+    body: CreateConnectionRequest,
+    responses: { 201: { description: "Created.", schema: CreateConnectionResponse } },
+    errors: ["return_url_not_allowed", ...PLATFORM_ERRORS],
+  },
+  {
+    method: "put",
+    path: "/api/v1/connections/{connectionId}/return",
+    operationId: "registerReturn",
+    summary: "Remember the way back for a connection the partner created in the platform itself",
+    auth: true,
+    pathParameters: { connectionId: connectionIdParameter },
+    body: RegisterReturnRequest,
+    responses: { 200: { description: "Registered.", schema: RegisterReturnResponse } },
+    errors: ["return_url_not_allowed", "storage_unavailable"],
+  },
+  {
+    method: "get",
+    path: "/api/v1/openapi.json",
+    operationId: "getOpenApiDocument",
+    summary: "This document",
+    description: "OpenAPI 3.1, generated from the worker's own request schemas. No authentication.",
+    auth: false,
+    responses: {
+      200: { description: "The OpenAPI document.", json: { type: "object" } },
+    },
+    errors: [],
+  },
+];
+
+type JsonSchema = Record<string, unknown>;
+
+const SCHEMA_REF = "#/components/schemas/";
+
+function jsonSchema(schema: z.ZodMiniType): JsonSchema {
+  const id = components.get(schema)?.id;
+  if (id) return { $ref: SCHEMA_REF + id };
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "input", metadata: components }) as JsonSchema;
+  return rest;
+}
+
+/** The OpenAPI 3.1 document (`npm run openapi` writes it to public/api/v1/openapi.json). */
+export function openApiDocument(version: string): JsonSchema {
+  const { schemas } = z.toJSONSchema(components, {
+    io: "input",
+    metadata: components,
+    uri: (id) => SCHEMA_REF + id,
+  });
+  for (const schema of Object.values(schemas)) {
+    delete schema.$schema;
+    delete schema.$id;
+  }
+  const error = { content: { "application/json": { schema: { $ref: `${SCHEMA_REF}Error` } } } };
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of API_ROUTES) {
+    const codes = [...(route.auth ? AUTH_ERRORS : []), ...(route.body ? BODY_ERRORS : []), ...route.errors];
+    const responses: Record<string, unknown> = {};
+    for (const [status, answer] of Object.entries(route.responses)) {
+      const schema = answer.schema ? jsonSchema(answer.schema) : answer.json;
+      responses[status] = {
+        description: answer.description,
+        ...(schema ? { content: { "application/json": { schema } } } : {}),
+      };
+    }
+    const byStatus = new Map<number, FailureCode[]>();
+    for (const code of new Set(codes)) {
+      const status = FAILURES[code].status;
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
+    for (const [status, list] of byStatus) {
+      responses[status] = { description: `Failure: ${list.map((code) => `\`${code}\``).join(", ")}.`, ...error };
+    }
+    paths[route.path] ??= {};
+    (paths[route.path] as Record<string, unknown>)[route.method] = {
+      operationId: route.operationId,
+      summary: route.summary,
+      ...(route.description ? { description: route.description } : {}),
+      ...(route.auth ? {} : { security: [] }),
+      ...(route.pathParameters
+        ? {
+            parameters: Object.entries(route.pathParameters).map(([name, schema]) => ({
+              name,
+              in: "path",
+              required: true,
+              schema: jsonSchema(schema),
+            })),
+          }
+        : {}),
+      ...(route.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(route.body) } } } }
+        : {}),
+      responses,
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "peaka-connect-edge server API",
+      version,
+      description:
+        "The partner backend's API of a peaka-connect-edge deployment. Generated from the worker's request schemas by `npm run openapi`; see docs/api.md.",
+    },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description: "The deployment's ADMIN_TOKEN secret. Without it set, the API answers 503 `api_disabled`.",
+        },
+      },
+    },
+  };
+}
