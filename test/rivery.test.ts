@@ -1,5 +1,6 @@
 import { delay, HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
+import { RiveryConnectionResponse } from "../src/edge/routes/api/spec";
 import { WAIT_SCRIPT, WAIT_SCRIPT_HASH } from "../src/edge/wait-page";
 import { createWorker } from "../src/index";
 import { credentialsReady } from "../src/platforms/rivery/ready";
@@ -208,6 +209,7 @@ describe("Rivery start", () => {
       expiresAt: expect.any(String),
     });
     expect(Date.parse(json.expiresAt as string) - Date.now()).toBeGreaterThan(1_190_000);
+    expect(RiveryConnectionResponse.safeParse(json).success).toBe(true);
     expect(seen.create).toEqual([
       {
         url: `${US}/oauth2`,

@@ -9,7 +9,7 @@ import type { AppEnv } from "../../context";
 import { readJson } from "./body";
 import { CreateConnectionRequest, RegisterReturnRequest } from "./schemas";
 // Types only (nothing of spec.ts reaches the bundle): an answer field missing from the OpenAPI document fails to compile.
-import type { CreateConnectionResponse, RegisterReturnResponse } from "./spec";
+import type { CreateConnectionResponse, RegisterReturnResponse, RiveryConnectionResponse } from "./spec";
 
 /** `POST /api/v1/connections`: create a connection in Peaka and remember where the user started. */
 export async function createConnectionRoute(c: Context<AppEnv>): Promise<Response> {
@@ -36,7 +36,7 @@ export async function createConnectionRoute(c: Context<AppEnv>): Promise<Respons
         zone,
         platform: "rivery",
         expiresAt: new Date(started.expiresAt).toISOString(),
-      },
+      } satisfies RiveryConnectionResponse,
       201,
     );
   }
