@@ -81,7 +81,7 @@ export async function updateSession(
 export async function settleSession(
   deps: Deps,
   sessionId: string,
-  outcome: { status: Exclude<SessionStatus, "pending">; connectionId?: string | undefined; error?: string | undefined },
+  outcome: { status: "succeeded" | "failed"; connectionId?: string | undefined; error?: string | undefined },
 ): Promise<SessionRecord | undefined> {
   let record: SessionRecord | undefined;
   try {

@@ -222,9 +222,10 @@ export async function pollSession(deps: Deps, sessionId: string): Promise<Sessio
 async function finish(
   deps: Deps,
   session: SessionRecord,
-  outcome: { status: "succeeded" | "failed" | "expired"; connectionId?: string; error?: string },
+  outcome?: { status: "succeeded" | "failed"; connectionId?: string; error?: string },
 ): Promise<SessionRecord> {
-  const settled = await settleSession(deps, session.sessionId, outcome);
+  // Expiry is a read-time state of the session (no write, no event): only the pull is forgotten.
+  const settled = outcome && (await settleSession(deps, session.sessionId, outcome));
   deps.defer("delete_sealed", deps.store.deleteSealed(session.sessionId));
   return settled ?? { ...session, ...outcome };
 }
@@ -232,7 +233,7 @@ async function finish(
 async function advance(deps: Deps, session: SessionRecord): Promise<SessionRecord> {
   const { log } = deps;
   const { sessionId } = session;
-  if (session.status === "expired") return finish(deps, session, { status: "expired", error: "expired" });
+  if (session.status === "expired") return finish(deps, session);
   const now = deps.clock.now();
   const progress = session.platformData ?? {};
   // Throttled, or another poll is creating the connection: nothing to ask Rivery now.
