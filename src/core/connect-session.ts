@@ -3,7 +3,6 @@ import { toBase64url } from "../security/seal";
 import type { SessionRecord } from "../storage/records";
 import type { Deps } from "./deps";
 import { toFailure } from "./errors";
-import type { SessionStatus } from "./events";
 import type { PlatformName } from "./platform";
 
 /*
