@@ -13,6 +13,8 @@ const USAGE = `Usage: npm run sign-link -- --type TYPE --return URL [options]
   --return URL     where the user goes afterwards; its origin must be in RETURN_ORIGINS (required)
   --name NAME      connection name (default: the type)
   --zone us|eu     Peaka zone (default: the worker's choice by host, else PEAKA_ZONE)
+  --reference REF  your own key for the session (1-256 printable ASCII), signed
+  --display MODE   redirect (default) or popup, signed
   --platform peaka|rivery  where the connection is made (default: peaka; rivery: --type is the datasource_id)
   --ttl SECONDS    lifetime, 1-${MAX_LINK_TTL_SECONDS} (default ${DEFAULT_LINK_TTL_SECONDS})
   --base URL       the worker's origin (default: $START_LINK_BASE_URL, else http://localhost:8787)
@@ -32,6 +34,8 @@ try {
       return: { type: "string" },
       name: { type: "string" },
       zone: { type: "string" },
+      reference: { type: "string" },
+      display: { type: "string" },
       platform: { type: "string" },
       ttl: { type: "string" },
       base: { type: "string" },
@@ -62,6 +66,8 @@ try {
       name: values.name ?? values.type,
       returnUrl: values.return,
       ...(values.zone !== undefined ? { zone: values.zone } : {}),
+      ...(values.reference !== undefined ? { reference: values.reference } : {}),
+      ...(values.display !== undefined ? { display: values.display } : {}),
       ...(values.platform !== undefined ? { platform: values.platform } : {}),
       ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
     },

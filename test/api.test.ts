@@ -23,6 +23,7 @@ import { BROWSER, call, callWorker, type Overrides, timingOutWorker } from "./he
 const logs = captureLogs();
 const store = new Store(env.CONNECTIONS, 3600);
 const CONNECTIONS = `${HOST}/api/v1/connections`;
+const SESSION_ID = expect.stringMatching(/^cs_[A-Za-z0-9_-]{24}$/);
 const CLIENT = { clientId: "client-123.apps.example.com", clientSecret: "cs_live_9f8e7d6c5b4a" };
 
 /** Each test its own admin token, so no two tests share a rate-limit bucket. */
@@ -59,6 +60,7 @@ describe("POST /api/v1/connections: what the worker sends to Peaka", () => {
     expect(res.status).toBe(201);
     const body = await json(res);
     expect(body).toEqual({
+      sessionId: SESSION_ID,
       connectionId: id,
       startUrl: expect.stringMatching(/^https:\/\/connect\.example\.com\/oauth2\/begin\?t=[A-Za-z0-9_-]{43}$/),
       consentUrl: consentUrl("st-a"),
@@ -114,7 +116,7 @@ describe("POST /api/v1/connections: what the worker sends to Peaka", () => {
     const res = await api(mode).post(create({ type: "stripe", name: "Payments", credential }));
     expect(res.status).toBe(201);
     const body = await json(res);
-    expect(body).toEqual({ connectionId: id, zone: "us", expiresAt: expect.any(String) });
+    expect(body).toEqual({ sessionId: SESSION_ID, connectionId: id, zone: "us", expiresAt: expect.any(String) });
     expect(JSON.parse(seen[0]?.body ?? "")).toEqual({ name: "Payments", type: "stripe", credential });
     expect(JSON.stringify(body)).not.toContain("sk_live");
   });
@@ -172,6 +174,7 @@ describe("POST /api/v1/connections: what the worker stores", () => {
       mode: "relay",
       createdAt: expect.any(Number),
       expiresAt: expect.any(Number),
+      sessionId: SESSION_ID,
     });
     expect(conn.createdAt).toBeGreaterThanOrEqual(before);
     const stateRecord = JSON.parse((await env.CONNECTIONS.get(`state:${await sha256(state)}`)) ?? "{}");
@@ -181,10 +184,11 @@ describe("POST /api/v1/connections: what the worker stores", () => {
       returnUrl: RETURN_URL,
       zone: "us",
       expiresAt: expect.any(Number),
+      sessionId: conn.sessionId,
     });
   });
 
-  it("BROWSER_BINDING=off: the two records and the startUrl's; no state record without a state", async () => {
+  it("BROWSER_BINDING=off: the two records, the session and the startUrl's; no state record without a state", async () => {
     const puts: string[] = [];
     const kv = new Proxy(env.CONNECTIONS, {
       get(target, prop) {
@@ -200,11 +204,12 @@ describe("POST /api/v1/connections: what the worker stores", () => {
     });
     mockCreate({ url: consentUrl("with-state") });
     expect((await api({ CONNECTIONS: kv }).post(create())).status).toBe(201);
-    expect(puts.map((k) => k.split(":")[0])).toEqual(["conn", "state", "begin"]);
+    // The records are written in parallel: their order is not the point.
+    expect(puts.map((k) => k.split(":")[0]).sort()).toEqual(["begin", "conn", "sess", "state"]);
     puts.length = 0;
     mockCreate({ url: "https://provider.example.com/consent?client_id=x" });
     expect((await api({ CONNECTIONS: kv }).post(create())).status).toBe(201);
-    expect(puts.map((k) => k.split(":")[0])).toEqual(["conn", "begin"]);
+    expect(puts.map((k) => k.split(":")[0]).sort()).toEqual(["begin", "conn", "sess"]);
   });
 
   it("answers 503 storage_unavailable naming the connection when KV refuses the write", async () => {
@@ -558,7 +563,12 @@ describe("PUT /api/v1/connections/{connectionId}/return", () => {
     const id = `conn_${crypto.randomUUID()}`;
     const res = await api().put(id, { returnUrl: "https://app.example.com/after" });
     expect(res.status).toBe(200);
-    expect(await json(res)).toEqual({ connectionId: id, zone: "us", expiresAt: expect.any(String) });
+    expect(await json(res)).toEqual({
+      sessionId: SESSION_ID,
+      connectionId: id,
+      zone: "us",
+      expiresAt: expect.any(String),
+    });
     expect(await store.getConnection(id)).toMatchObject({ returnUrl: "https://app.example.com/after", zone: "us" });
 
     const back = await call(`${HOST}/oauth2/complete?connectionId=${id}&status=success`);
@@ -597,7 +607,7 @@ describe("PUT /api/v1/connections/{connectionId}/return", () => {
     ["a connection id with forbidden characters", "bad%20id", { returnUrl: RETURN_URL }, "connectionId"],
     ["a disallowed return URL", "conn_ok", { returnUrl: "https://evil.com/" }, "returnUrl"],
     ["a missing return URL", "conn_ok", {}, "returnUrl"],
-    ["an unknown field", "conn_ok", { returnUrl: RETURN_URL, type: "x" }, "type"],
+    ["an unknown field", "conn_ok", { returnUrl: RETURN_URL, name: "x" }, "name"],
     ["a consent URL that is not a URL", "conn_ok", { returnUrl: RETURN_URL, consentUrl: "not a url" }, "consentUrl"],
   ])("400 for %s, storing nothing", async (_, id, body, field) => {
     const res = await api().put(id, body);

@@ -49,6 +49,25 @@ afterEach(() => {
 
 const unique = (prefix: string) => `${prefix}_${crypto.randomUUID()}`;
 
+/** A pending session, as a start writes it; its id goes on the flow records. */
+async function seedSession(connectionId: string): Promise<string> {
+  const sessionId = `cs_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+  const now = Date.now();
+  await store.putSession(sessionId, {
+    sessionId,
+    platform: "peaka",
+    type: "google_analytics",
+    zone: "us",
+    display: "redirect",
+    returnUrl: RETURN_URL,
+    status: "pending",
+    connectionId,
+    createdAt: now,
+    deadline: now + 3_600_000,
+  });
+  return sessionId;
+}
+
 describe("KV operations and subrequests per flow", () => {
   it("relay with one zone: no KV at all, no subrequest", async () => {
     const { kv, counts } = countingKv(env.CONNECTIONS);
@@ -76,22 +95,38 @@ describe("KV operations and subrequests per flow", () => {
     expect(subrequests).toBe(0);
   });
 
-  it("completion: one read and one delete", async () => {
+  it("completion: one read and one delete, then the session settled after the response (one read, one write)", async () => {
     const id = unique("conn");
-    await store.putConnection(id, { returnUrl: RETURN_URL, zone: "us", mode: "relay", createdAt: Date.now() });
+    const sessionId = await seedSession(id);
+    await store.putConnection(id, {
+      returnUrl: RETURN_URL,
+      zone: "us",
+      mode: "relay",
+      createdAt: Date.now(),
+      sessionId,
+    });
     const { kv, counts } = countingKv(env.CONNECTIONS);
     const res = await call(`${HOST}/oauth2/complete?connectionId=${id}?status=success`, {}, { CONNECTIONS: kv });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe(`${RETURN_URL}?connectionId=${id}&status=success`);
-    expect(counts).toEqual({ get: 1, getWithMetadata: 0, put: 0, delete: 1, list: 0 });
+    // The session's read and write are the settle (read-then-write: it must not settle twice).
+    expect(counts).toEqual({ get: 2, getWithMetadata: 0, put: 1, delete: 1, list: 0 });
+    expect((await store.getSession(sessionId))?.status).toBe("succeeded");
     expect(subrequests).toBe(0);
   });
 
-  it("exchange: two reads, one call to Peaka, then the outcome write and the record delete", async () => {
+  it("exchange: two reads, one call to Peaka, then the outcome write, the record delete and the session's settle", async () => {
     const id = unique("conn");
     const state = unique("st");
-    await store.putConnection(id, { returnUrl: RETURN_URL, zone: "us", mode: "exchange", createdAt: Date.now() });
-    await store.putState(state, { connectionId: id, returnUrl: RETURN_URL, zone: "us" });
+    const sessionId = await seedSession(id);
+    await store.putConnection(id, {
+      returnUrl: RETURN_URL,
+      zone: "us",
+      mode: "exchange",
+      createdAt: Date.now(),
+      sessionId,
+    });
+    await store.putState(state, { connectionId: id, returnUrl: RETURN_URL, zone: "us", sessionId });
     const seen = mockExchange(() => connectionJson(id));
     const { kv, counts } = countingKv(env.CONNECTIONS);
     const res = await call(
@@ -104,13 +139,15 @@ describe("KV operations and subrequests per flow", () => {
     );
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe(`${RETURN_URL}?connectionId=${id}&status=success`);
-    expect(counts.get).toBeLessThanOrEqual(2);
-    expect(counts).toEqual({ get: counts.get, getWithMetadata: 0, put: 1, delete: 1, list: 0 });
+    // Two reads on the way (outcome, state) and the settle's read of the session after the response.
+    expect(counts.get).toBeLessThanOrEqual(3);
+    expect(counts).toEqual({ get: counts.get, getWithMetadata: 0, put: 2, delete: 1, list: 0 });
+    expect((await store.getSession(sessionId))?.status).toBe("succeeded");
     expect(seen).toHaveLength(1);
     expect(subrequests).toBe(1);
   });
 
-  it("start through the server API, BROWSER_BINDING=off: three writes (both records and the startUrl's), one call to Peaka", async () => {
+  it("start through the server API, BROWSER_BINDING=off: four writes (both records, the session and the startUrl's), one call to Peaka", async () => {
     const state = unique("st");
     const seen = mockCreate({ url: consentUrl(state) });
     const { kv, counts } = countingKv(env.CONNECTIONS);
@@ -120,16 +157,18 @@ describe("KV operations and subrequests per flow", () => {
       { ...START_ENV, CONNECTIONS: kv },
     );
     expect(res.status).toBe(201);
-    expect(counts).toEqual({ get: 0, getWithMetadata: 0, put: 3, delete: 0, list: 0 });
+    // The session is written in parallel with the two records: no extra round trip.
+    expect(counts).toEqual({ get: 0, getWithMetadata: 0, put: 4, delete: 0, list: 0 });
     expect(seen).toHaveLength(1);
     expect(subrequests).toBe(1);
     // Both records the callbacks need are among those writes.
-    const id = ((await res.json()) as { connectionId: string }).connectionId;
+    const { connectionId: id, sessionId } = (await res.json()) as { connectionId: string; sessionId: string };
     expect(await store.getConnection(id)).toBeDefined();
     expect(await store.getState(state)).toBeDefined();
+    expect(await store.getSession(sessionId)).toMatchObject({ status: "pending", connectionId: id });
   });
 
-  it("start through a signed link: the nonce check (one read, one write) on top of the two records", async () => {
+  it("start through a signed link: the nonce check (one read, one write) on top of the two records and the session", async () => {
     const state = unique("st");
     const seen = mockCreate({ url: consentUrl(state) });
     const { kv, counts } = countingKv(env.CONNECTIONS);
@@ -140,7 +179,7 @@ describe("KV operations and subrequests per flow", () => {
     });
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe(consentUrl(state));
-    expect(counts).toEqual({ get: 1, getWithMetadata: 0, put: 3, delete: 0, list: 0 });
+    expect(counts).toEqual({ get: 1, getWithMetadata: 0, put: 4, delete: 0, list: 0 });
     expect(seen).toHaveLength(1);
     expect(subrequests).toBe(1);
   });

@@ -117,6 +117,10 @@ function harness(overrides: Overrides = {}) {
   const send = (url: string, init: RequestInit = {}) => callWorker(worker, url, init, vars);
   return {
     send,
+    status: (sessionId: string) =>
+      send(`${HOST}/api/v1/sessions/${sessionId}`, {
+        headers: { authorization: `Bearer ${admin}`, accept: "application/json" },
+      }),
     advance: (ms: number) => {
       now += ms;
     },
@@ -392,7 +396,8 @@ describe("polling Rivery", () => {
   it("credentials ready: one PUT with the answer untouched; succeeded with next = return URL + connectionId, status, result", async () => {
     const { seen } = mockRivery({ credentials: () => HttpResponse.json(CREDENTIALS) });
     const h = harness();
-    const s = await started(h);
+    const s = await started(h, { reference: "acct-42" });
+    expect(await body(await h.status(s.sessionId))).toMatchObject({ status: "pending", platform: "rivery" });
     const res = await s.poll();
     const json = await body(res);
     expect(json).toEqual({ status: "succeeded", connectionId: "64ab01cd", next: expect.any(String) });
@@ -412,7 +417,23 @@ describe("polling Rivery", () => {
     const claims = await verifyResult(next.searchParams.get("result") ?? "", RESULT_KEY, {
       audience: "https://app.example.com",
     });
-    expect(claims).toMatchObject({ sub: "64ab01cd", status: "success", via: "exchange", zone: "us" });
+    expect(claims).toMatchObject({
+      sub: "64ab01cd",
+      status: "success",
+      via: "exchange",
+      zone: "us",
+      sid: s.sessionId,
+      ref: "acct-42",
+    });
+    // The same session the status API answers (the sessions core, not a copy).
+    expect(await body(await h.status(s.sessionId))).toMatchObject({
+      sessionId: s.sessionId,
+      platform: "rivery",
+      type: "gspreadsheet",
+      status: "succeeded",
+      connectionId: "64ab01cd",
+      reference: "acct-42",
+    });
 
     // Settled: later polls answer the same without calling Rivery.
     h.advance(5000);

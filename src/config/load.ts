@@ -40,6 +40,7 @@ export const DEFAULTS = {
   COMPLETE_PATH: "/oauth2/complete",
   RETURN_ORIGINS: "",
   RECORD_TTL_SECONDS: "3600",
+  SESSION_TTL_SECONDS: "604800",
   PUBLIC_ORIGINS: "",
   BROWSER_BINDING: "required",
   RIVERY_US_API_URL: "https://console.rivery.io/api",
@@ -149,6 +150,7 @@ export function parseConfig(env: Env): ConfigResult {
   const zoneByHost = c.parse(env, "ZONE_BY_HOST", schemas.zoneByHostSchema);
   const returnOrigins = c.parse(env, "RETURN_ORIGINS", schemas.originsSchema);
   const recordTtlSeconds = c.parse(env, "RECORD_TTL_SECONDS", schemas.ttlSchema);
+  const sessionTtlSeconds = c.parse(env, "SESSION_TTL_SECONDS", schemas.ttlSchema);
   const peakaTimeoutMs = c.parse(env, "PEAKA_TIMEOUT_MS", schemas.timeoutSchema);
   const errorUrl = raw(env, "ERROR_URL");
   const defaultReturnUrl = raw(env, "DEFAULT_RETURN_URL");
@@ -158,6 +160,10 @@ export function parseConfig(env: Env): ConfigResult {
   const riveryEu = parseRivery(c, env, "eu");
   const riveryValiditySeconds = c.parse(env, "RIVERY_VALIDITY_SECONDS", schemas.riveryValiditySchema);
 
+  // A session must outlive its flow records, or a pending flow could lose the session it settles.
+  if (sessionTtlSeconds !== undefined && recordTtlSeconds !== undefined && sessionTtlSeconds < recordTtlSeconds) {
+    c.problems.push({ variable: "SESSION_TTL_SECONDS", reason: "must be at least RECORD_TTL_SECONDS" });
+  }
   if (callbackPath !== undefined && callbackPath === completePath) {
     c.problems.push({ variable: "COMPLETE_PATH", reason: "must differ from CALLBACK_PATH" });
   }
@@ -195,6 +201,7 @@ export function parseConfig(env: Env): ConfigResult {
     zoneByHost === undefined ||
     returnOrigins === undefined ||
     recordTtlSeconds === undefined ||
+    sessionTtlSeconds === undefined ||
     peakaTimeoutMs === undefined ||
     publicOrigins === undefined ||
     browserBinding === undefined ||
@@ -218,6 +225,7 @@ export function parseConfig(env: Env): ConfigResult {
       completePath,
       returnOrigins,
       recordTtlSeconds,
+      sessionTtlSeconds,
       peakaTimeoutMs,
       adminToken: parseEntrySecret(env, "ADMIN_TOKEN"),
       linkSigningKey: parseEntrySecret(env, "LINK_SIGNING_KEY"),

@@ -59,6 +59,8 @@ export interface Config {
   readonly defaultReturnUrl?: string;
   readonly errorUrl?: string;
   readonly recordTtlSeconds: number;
+  /** SESSION_TTL_SECONDS: how long a session record is kept after its last write; >= recordTtlSeconds. */
+  readonly sessionTtlSeconds: number;
   readonly peakaTimeoutMs: number;
   /** Bearer token of the server API. */
   readonly adminToken: EntrySecret;

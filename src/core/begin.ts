@@ -4,11 +4,12 @@ import { AppFailure } from "../failures/failure";
 import { sha256Hex } from "../security/hash";
 import { seal, unseal } from "../security/seal";
 import { newBinding, randomToken, requirePublicOrigin } from "./binding";
+import { linkOf, type SessionLink } from "./connect-session";
 import type { Deps } from "./deps";
 import { toFailure } from "./errors";
 import type { Redirect } from "./way-back";
 
-export interface PendingSession {
+export interface PendingSession extends SessionLink {
   readonly connectionId: string;
   readonly consentUrl: string;
   readonly returnUrl: string;
@@ -35,6 +36,7 @@ export async function createStartUrl(deps: Deps, session: PendingSession): Promi
       mode: session.mode,
       ...(state !== null ? { stateHash: await sha256Hex(state) } : {}),
       consent: await seal(session.consentUrl, token),
+      ...linkOf(session),
     });
   } catch (error) {
     throw toFailure(error, session.connectionId);
@@ -74,11 +76,19 @@ export async function beginSession(deps: Deps, token: string | null): Promise<Re
     }
     const binding = await newBinding(deps);
     const { connectionId, returnUrl, zone, mode, stateHash } = begin;
+    const link = linkOf(begin);
     await Promise.all([
       store.deleteBegin(token),
-      store.putConnection(connectionId, { returnUrl, zone, mode, createdAt: clock.now(), browser: binding.browser }),
+      store.putConnection(connectionId, {
+        returnUrl,
+        zone,
+        mode,
+        createdAt: clock.now(),
+        browser: binding.browser,
+        ...link,
+      }),
       stateHash
-        ? store.putStateByHash(stateHash, { connectionId, returnUrl, zone, browser: binding.browser })
+        ? store.putStateByHash(stateHash, { connectionId, returnUrl, zone, browser: binding.browser, ...link })
         : undefined,
     ]);
     log.outcome = "bound";

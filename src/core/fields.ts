@@ -43,3 +43,11 @@ export const credential = z
       `must have at most ${MAX_CREDENTIAL_ENTRIES} entries`,
     ),
   );
+
+/** The partner's own key for the session (its user or tenant): opaque, short, printable ASCII. */
+export const reference = z
+  .string({ error: "must be a string" })
+  .check(z.regex(/^[\x20-\x7e]{1,256}$/, "must be 1-256 printable ASCII characters"));
+
+/** How the flow ends in the browser: a redirect to the return URL, or a page that posts to the opener. */
+export const display = z.enum(["redirect", "popup"], { error: "must be redirect or popup" });

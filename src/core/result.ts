@@ -2,7 +2,9 @@ import { ConfigError } from "../config/load";
 import type { Zone } from "../config/types";
 import type { FailureCode } from "../failures/codes";
 import { signResult } from "../security/result.js";
+import { PRODUCT } from "../version";
 import { clearBinding } from "./binding";
+import type { SessionLink } from "./connect-session";
 import type { Deps } from "./deps";
 import { allowedReturnTarget, type Redirect, type ReturnParams, withParams } from "./way-back";
 
@@ -24,6 +26,8 @@ export interface FlowOutcome {
   readonly extra?: ReturnParams;
   /** The flow's binding, whose cookie the browser no longer needs. */
   readonly endsBinding?: string;
+  /** The connect session, as the flow record keeps it: `sid`, `ref`, and a popup's way back. */
+  readonly session?: SessionLink | undefined;
 }
 
 /** The issuer of results: the public origin the request came to, else the first listed one. */
@@ -43,6 +47,7 @@ export async function flowReturn(deps: Deps, returnUrl: string, outcome: FlowOut
   const { config } = deps;
   const target = allowedReturnTarget(config, returnUrl, outcome.connectionId);
   const { connectionId, status, error, zone, via } = outcome;
+  const { sessionId, reference, display } = outcome.session ?? {};
   const params: Record<string, string | undefined> = { connectionId, status, error, ...outcome.extra };
   const key = config.resultSigningKey;
   if (key.state === "invalid") throw new ConfigError([key.problem]);
@@ -56,6 +61,8 @@ export async function flowReturn(deps: Deps, returnUrl: string, outcome: FlowOut
         ...(error ? { error } : {}),
         ...(zone ? { zone } : {}),
         via,
+        sid: sessionId,
+        ref: reference,
       },
       key.value,
       { now: deps.clock.now() },
@@ -65,5 +72,13 @@ export async function flowReturn(deps: Deps, returnUrl: string, outcome: FlowOut
     location: withParams(target, params).href,
     status: 303,
     ...(outcome.endsBinding ? { setCookies: [clearBinding(outcome.endsBinding)] } : {}),
+    ...(display === "popup" && sessionId
+      ? {
+          popup: {
+            targetOrigin: target.origin,
+            message: { source: PRODUCT, sessionId, connectionId, status, error, result: params.result },
+          },
+        }
+      : {}),
   };
 }

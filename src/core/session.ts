@@ -4,6 +4,15 @@ import { AppFailure } from "../failures/failure";
 import type { OutcomeRecord, StateRecord } from "../storage/records";
 import { createStartUrl } from "./begin";
 import { requireBrowser } from "./binding";
+import {
+  type Display,
+  linkOf,
+  newSessionId,
+  openSession,
+  type SessionInit,
+  type SessionLink,
+  settleLater,
+} from "./connect-session";
 import type { Deps } from "./deps";
 import { toFailure } from "./errors";
 import type { CreateInput, PlatformAdapter, Warning } from "./platform";
@@ -17,6 +26,9 @@ import { type Redirect, returnTo } from "./way-back";
  *                                            ├─▶ failed
  *                                            └─▶ expired (the records' TTL)
  *
+ * Every start opens a connect session (core/connect-session.ts) beside the
+ * flow records, which name it; every terminal outcome settles it.
+ *
  * The core owns the records in KV (where the user started, keyed by
  * connection id and by the OAuth `state`; the outcome of a callback keyed by
  * its code) and the way back to the return URL. Adapters create connections
@@ -28,9 +40,14 @@ export interface StartInput extends CreateInput {
   readonly returnUrl: string;
   /** The bound browser's hash, when the start itself binds it (a signed link). */
   readonly browser?: string | undefined;
+  /** Made in advance when the caller needs it before the session is written (a signed link's failure). */
+  readonly sessionId?: string | undefined;
+  readonly reference?: string | undefined;
+  readonly display?: Display | undefined;
 }
 
 export interface StartedSession {
+  readonly sessionId: string;
   readonly connectionId: string;
   /** Absent for credential types that need no consent (option 1). */
   readonly consentUrl?: string;
@@ -43,7 +60,7 @@ export interface StartedSession {
 }
 
 /** A callback's result, fresh or replayed: what the way back needs. */
-export interface Outcome {
+export interface Outcome extends SessionLink {
   readonly status: "success" | "fail";
   readonly connectionId?: string | undefined;
   readonly returnUrl?: string | undefined;
@@ -54,23 +71,29 @@ export interface Outcome {
 }
 
 /**
- * Writes what the callbacks need: the connection record, and the state
- * record when the consent URL carries `state`. At most two writes, in
- * parallel, awaited: the user may be back from the provider within seconds.
+ * Writes what the callbacks need: the connection record, the state record
+ * when the consent URL carries `state`, and the session they name. At most
+ * three writes, in parallel, awaited: the user may be back from the provider
+ * within seconds.
  */
 async function remember(
   deps: Deps,
   connectionId: string,
   record: { returnUrl: string; zone: Zone; mode: CallbackMode; browser?: string | undefined },
   consentUrl: URL | undefined,
+  session: SessionInit & { sessionId: string },
 ): Promise<number> {
   const { store, clock } = deps;
   const state = consentUrl?.searchParams.get("state") ?? undefined;
   const { returnUrl, zone, browser } = record;
+  const link = linkOf(session);
   try {
     const [expiresAt] = await Promise.all([
-      store.putConnection(connectionId, { ...record, createdAt: clock.now() }),
-      state ? store.putState(state, { connectionId, returnUrl, zone, ...(browser ? { browser } : {}) }) : undefined,
+      store.putConnection(connectionId, { ...record, ...link, createdAt: clock.now() }),
+      state
+        ? store.putState(state, { connectionId, returnUrl, zone, ...(browser ? { browser } : {}), ...link })
+        : undefined,
+      openSession(deps, session),
     ]);
     return expiresAt;
   } catch (error) {
@@ -101,13 +124,34 @@ async function create(deps: Deps, adapter: PlatformAdapter, input: StartInput) {
 export async function startSession(deps: Deps, adapter: PlatformAdapter, input: StartInput): Promise<StartedSession> {
   const { connectionId, consentUrl, warnings } = await create(deps, adapter, input);
   const { returnUrl, zone, browser } = input;
+  const session = sessionInit(adapter, input, connectionId, consentUrl === undefined);
   const expiresAt = await remember(
     deps,
     connectionId,
     { returnUrl, zone, mode: deps.config.mode, browser },
     consentUrl,
+    session,
   );
-  return { connectionId, ...(consentUrl ? { consentUrl: consentUrl.href } : {}), zone, expiresAt, warnings };
+  const { sessionId } = session;
+  return { sessionId, connectionId, ...(consentUrl ? { consentUrl: consentUrl.href } : {}), zone, expiresAt, warnings };
+}
+
+/** The session a start opens; `connected`: the platform needs no consent, so it has succeeded already. */
+function sessionInit(
+  adapter: PlatformAdapter,
+  input: Omit<StartInput, "name" | "type"> & { type?: string | undefined },
+  connectionId: string,
+  connected: boolean,
+): SessionInit & { sessionId: string } {
+  return {
+    // openSession takes only its own fields: the credential stays behind.
+    ...input,
+    type: input.type ?? "unknown",
+    sessionId: input.sessionId ?? newSessionId(),
+    platform: adapter.platform,
+    connectionId,
+    settled: connected ? { status: "succeeded", connectionId } : undefined,
+  };
 }
 
 /**
@@ -120,26 +164,35 @@ export async function startSession(deps: Deps, adapter: PlatformAdapter, input: 
  */
 async function rememberForBrowser(
   deps: Deps,
-  session: {
+  flow: {
     connectionId: string;
     returnUrl: string;
     zone: Zone;
     consentUrl: URL | undefined;
     warnings: readonly Warning[];
+    session: SessionInit & { sessionId: string };
   },
 ): Promise<StartedSession> {
-  const { connectionId, returnUrl, zone, consentUrl, warnings } = session;
+  const { connectionId, returnUrl, zone, consentUrl, warnings, session } = flow;
+  const { sessionId } = session;
   const mode = deps.config.mode;
   const bound = deps.config.browserBinding === "required";
-  const pending = consentUrl ? { connectionId, consentUrl: consentUrl.href, returnUrl, zone, mode } : undefined;
+  const pending = consentUrl
+    ? { connectionId, consentUrl: consentUrl.href, returnUrl, zone, mode, ...linkOf(session) }
+    : undefined;
   if (bound && pending) {
-    const start = await createStartUrl(deps, pending);
-    return { connectionId, startUrl: start.url, zone, expiresAt: start.expiresAt, warnings };
+    let start: Awaited<ReturnType<typeof createStartUrl>>;
+    try {
+      [start] = await Promise.all([createStartUrl(deps, pending), openSession(deps, session)]);
+    } catch (error) {
+      throw toFailure(error, connectionId);
+    }
+    return { sessionId, connectionId, startUrl: start.url, zone, expiresAt: start.expiresAt, warnings };
   }
-  const expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode }, consentUrl);
-  if (!pending) return { connectionId, zone, expiresAt, warnings };
+  const expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode }, consentUrl, session);
+  if (!pending) return { sessionId, connectionId, zone, expiresAt, warnings };
   const startUrl = (await createStartUrl(deps, pending)).url;
-  return { connectionId, startUrl, consentUrl: pending.consentUrl, zone, expiresAt, warnings };
+  return { sessionId, connectionId, startUrl, consentUrl: pending.consentUrl, zone, expiresAt, warnings };
 }
 
 /** The server API's start: the platform creates the connection, then the way to the browser (rememberForBrowser). */
@@ -149,7 +202,9 @@ export async function startWithStartUrl(
   input: StartInput,
 ): Promise<StartedSession> {
   const { connectionId, consentUrl, warnings } = await create(deps, adapter, input);
-  return rememberForBrowser(deps, { connectionId, returnUrl: input.returnUrl, zone: input.zone, consentUrl, warnings });
+  const session = sessionInit(adapter, input, connectionId, consentUrl === undefined);
+  const { returnUrl, zone } = input;
+  return rememberForBrowser(deps, { connectionId, returnUrl, zone, consentUrl, warnings, session });
 }
 
 /**
@@ -160,12 +215,23 @@ export async function startWithStartUrl(
 export async function registerReturn(
   deps: Deps,
   adapter: PlatformAdapter,
-  input: { connectionId: string; returnUrl: string; zone: Zone; consentUrl?: string | undefined },
+  input: {
+    connectionId: string;
+    returnUrl: string;
+    zone: Zone;
+    consentUrl?: string | undefined;
+    /** The connection's type, when the partner says it; the session reads "unknown" otherwise. */
+    type?: string | undefined;
+    reference?: string | undefined;
+    display?: Display | undefined;
+  },
 ): Promise<StartedSession> {
   const { connectionId, zone, returnUrl } = input;
   const consentUrl = input.consentUrl === undefined ? undefined : new URL(input.consentUrl);
   const warnings = consentUrl ? adapter.checkConsentUrl(deps, zone, consentUrl, connectionId) : [];
-  return rememberForBrowser(deps, { connectionId, returnUrl, zone, consentUrl, warnings });
+  // Never connected already: the partner's user still has Peaka's consent ahead.
+  const session = sessionInit(adapter, input, connectionId, false);
+  return rememberForBrowser(deps, { connectionId, returnUrl, zone, consentUrl, warnings, session });
 }
 
 /** The session a callback's `state` belongs to. Throws StorageError when KV fails. */
@@ -206,6 +272,8 @@ export async function completeSession(
     // Before anything is spent: another browser gets 403 and the record stays.
     await requireBrowser(deps, record.browser, connectionId);
     log.outcome = "returned";
+    // Before the way back is checked: the platform's verdict stands even if the return URL no longer does.
+    settleLater(deps, record.sessionId, status, connectionId, status === "fail" ? "connection_failed" : undefined);
     const redirect = await flowReturn(deps, record.returnUrl, {
       connectionId,
       status,
@@ -215,6 +283,7 @@ export async function completeSession(
       via: "redirect",
       // The record is spent with this answer: the flow's cookie can go too.
       ...(record.browser ? { endsBinding: record.browser } : {}),
+      session: record,
     });
     deps.defer("delete_connection", store.deleteConnection(connectionId));
     return redirect;
@@ -238,26 +307,26 @@ export function saveOutcome(deps: Deps, code: string, outcome: Outcome): void {
 }
 
 /**
- * The way back for a connection the platform confirmed: the state record
- * when it names the same connection, else the connection record (spent
- * after the response).
+ * The way back for a connection the platform confirmed, with its session:
+ * the state record when it names the same connection, else the connection
+ * record (spent after the response).
  */
 export async function returnUrlFor(
   deps: Deps,
   record: StateRecord | undefined,
   connectionId: string,
-): Promise<string | undefined> {
-  let returnUrl: string | undefined;
-  if (record?.connectionId === connectionId) returnUrl = record.returnUrl;
+): Promise<SessionLink & { returnUrl?: string | undefined }> {
+  let found: (SessionLink & { returnUrl: string }) | undefined;
+  if (record?.connectionId === connectionId) found = record;
   else {
     try {
-      returnUrl = (await deps.store.getConnection(connectionId))?.returnUrl;
+      found = await deps.store.getConnection(connectionId);
     } catch (error) {
       throw toFailure(error, connectionId);
     }
   }
   deps.defer("delete_connection", deps.store.deleteConnection(connectionId));
-  return returnUrl;
+  return { returnUrl: found?.returnUrl, ...linkOf(found) };
 }
 
 /**
@@ -277,6 +346,7 @@ export async function finishOutcome(deps: Deps, outcome: Outcome, via: Via): Pro
       zone: outcome.zone,
       via,
       // The cookie stays: a repeated callback in this browser gets this answer again.
+      session: outcome,
     });
   }
   if (outcome.status === "success" && config.defaultReturnUrl) {

@@ -5,6 +5,7 @@ import { AppFailure } from "../failures/failure";
 import { causeName } from "../observability/log";
 import { type StartLinkRejection, verifyStartLink } from "../security/start-link";
 import { newBinding } from "./binding";
+import { newSessionId, openSession } from "./connect-session";
 import type { Deps } from "./deps";
 import { isServiceFailure, platformStatusOf, toFailure } from "./errors";
 import * as fields from "./fields";
@@ -21,6 +22,8 @@ const LinkFields = z.object({
   name: fields.connectionName,
   returnUrl: fields.returnUrl,
   zone: z.optional(fields.zone),
+  reference: z.optional(fields.reference),
+  display: z.optional(fields.display),
   platform: z.optional(fields.platform),
 });
 
@@ -32,6 +35,8 @@ export interface AcceptedLink {
   /** Allowed by RETURN_ORIGINS. */
   readonly returnUrl: string;
   readonly zone: Zone;
+  readonly reference: string | undefined;
+  readonly display: "redirect" | "popup" | undefined;
   readonly nonce: string;
   readonly exp: number;
 }
@@ -70,8 +75,8 @@ export async function acceptStartLink(deps: Deps, query: string): Promise<Accept
   const returnUrl = allowedReturnUrl(config, link.returnUrl);
   const zone = chooseZone(deps, link.zone);
   log.zone = zone;
-  const { type, name, platform } = link;
-  return { type, name, platform, returnUrl, zone, nonce: check.link.nonce, exp: check.link.exp };
+  const { type, name, platform, reference, display } = link;
+  return { type, name, platform, returnUrl, zone, reference, display, nonce: check.link.nonce, exp: check.link.exp };
 }
 
 /**
@@ -93,7 +98,7 @@ export async function spendStartLink(deps: Deps, link: AcceptedLink): Promise<vo
 }
 
 /**
- * A verified link for a platform with a consent URL the browser goes to
+ * A verified link for a platform whose consent URL the browser goes to
  * directly: spent, then the session starts and the browser goes on to the
  * consent screen.
  */
@@ -111,6 +116,8 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, link: 
 
   // The link is this flow's first touch: the browser that opened it is bound now.
   const binding = config.browserBinding === "required" ? await newBinding(deps) : undefined;
+  // Made here so that a start that fails still has its session, settled failed.
+  const session = { sessionId: newSessionId(), reference: link.reference, display: link.display };
   let started: Awaited<ReturnType<typeof startSession>>;
   try {
     started = await startSession(deps, adapter, {
@@ -119,6 +126,7 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, link: 
       returnUrl,
       zone,
       browser: binding?.browser,
+      ...session,
     });
   } catch (error) {
     // The return URL is signed and allowed: a user whose connection could
@@ -129,12 +137,26 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, link: 
       log.cause = causeName(error);
       log.peakaStatus = platformStatusOf(error);
       log.outcome = "returned";
+      // After the response: the user goes back now, and storage may be what failed.
+      deps.defer(
+        "open_session",
+        openSession(deps, {
+          ...session,
+          platform: adapter.platform,
+          type: link.type,
+          zone,
+          returnUrl,
+          browser: binding?.browser,
+          settled: { status: "failed", connectionId: error.connectionId, error: error.code },
+        }),
+      );
       return flowReturn(deps, returnUrl, {
         connectionId: error.connectionId,
         status: "fail",
         error: error.code,
         zone,
         via: "exchange",
+        session,
       });
     }
     throw error;
@@ -145,5 +167,11 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, link: 
   }
   // A type that needs no consent is connected already.
   log.outcome = "returned";
-  return flowReturn(deps, returnUrl, { connectionId: started.connectionId, status: "success", zone, via: "exchange" });
+  return flowReturn(deps, returnUrl, {
+    connectionId: started.connectionId,
+    status: "success",
+    zone,
+    via: "exchange",
+    session,
+  });
 }

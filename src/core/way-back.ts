@@ -1,6 +1,7 @@
 import type { Config } from "../config/types";
 import { AppFailure } from "../failures/failure";
 import { checkReturnUrl } from "../security/return-url";
+import type { PRODUCT } from "../version";
 
 /** Where the browser goes next: the edge turns it into a Location header. 307 repeats the method and body. */
 export interface Redirect {
@@ -8,6 +9,22 @@ export interface Redirect {
   readonly status: 303 | 307;
   /** Set-Cookie header values: a new browser binding, or one that is over. */
   readonly setCookies?: readonly string[];
+  /**
+   * A popup flow's way back (display "popup"): the page posts `message` to
+   * its opener at `targetOrigin` (the return URL's origin, never "*"), and
+   * falls back to `location` without an opener.
+   */
+  readonly popup?: { readonly targetOrigin: string; readonly message: PopupMessage };
+}
+
+/** What a popup page posts to its opener: the return URL's outcome, with the session. */
+export interface PopupMessage {
+  readonly source: typeof PRODUCT;
+  readonly sessionId: string;
+  readonly connectionId?: string | undefined;
+  readonly status: "success" | "fail";
+  readonly error?: string | undefined;
+  readonly result?: string | undefined;
 }
 
 /** What the return URL learns: the outcome's parameters, undefined ones left out. */

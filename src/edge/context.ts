@@ -49,7 +49,7 @@ export function buildDeps(c: Context<AppEnv>, config: Config, runtime: Runtime):
   const requestId = c.get("requestId");
   return {
     config,
-    store: new Store(c.env.CONNECTIONS, config.recordTtlSeconds, runtime.clock),
+    store: new Store(c.env.CONNECTIONS, config.recordTtlSeconds, runtime.clock, config.sessionTtlSeconds),
     log: c.get("log"),
     clock: runtime.clock,
     // Only a listed origin: the Host header alone never names the worker.

@@ -36,6 +36,7 @@ export const FAILURES = {
     status: 404,
     message: "This connection attempt is unknown or has expired. Start again from the application.",
   },
+  session_not_found: { status: 404, message: "This session is unknown or has expired." },
   method_not_allowed: { status: 405, message: "This address does not accept that method." },
   misdirected_request: { status: 421, message: "This host does not serve connections. Use the app's link." },
   payload_too_large: { status: 413, message: "The request body is too large." },

@@ -52,11 +52,21 @@ export const CLOCK_SKEW_SECONDS: 120;
 /** Shortest accepted key: 32 characters, e.g. `openssl rand -base64 32`. */
 export const MIN_KEY_LENGTH: 32;
 /**
- * Signed parameters, in canonical order. `zone` and `platform` are optional
- * (an absent one is left out of the payload, so links made before `platform`
- * existed verify unchanged); the rest are required.
+ * Signed parameters, in canonical order. `zone`, `reference`, `display` and
+ * `platform` are optional; the rest are required. Only present fields are signed, so a
+ * link made before an optional field existed keeps its payload and stays valid.
  */
-export const SIGNED_FIELDS: readonly ["type", "name", "returnUrl", "zone", "platform", "exp", "nonce"];
+export const SIGNED_FIELDS: readonly [
+  "type",
+  "name",
+  "returnUrl",
+  "zone",
+  "reference",
+  "display",
+  "platform",
+  "exp",
+  "nonce",
+];
 /**
  * What createStartLink needs.
  */
@@ -82,6 +92,15 @@ export type StartLinkInput = {
    */
   zone?: "us" | "eu" | undefined;
   /**
+   * Your own key for the session (your user or tenant), 1-256 printable ASCII characters;
+   * returned by the status API, in webhooks and as the result's `ref`.
+   */
+  reference?: string | undefined;
+  /**
+   * How the flow ends: a redirect to returnUrl (default) or a popup page.
+   */
+  display?: "redirect" | "popup" | undefined;
+  /**
    * Where the connection is made; omitted, Peaka. For Rivery, `type` is the datasource_id.
    */
   platform?: "peaka" | "rivery" | undefined;
@@ -106,6 +125,8 @@ export type StartLink = {
   name: string;
   returnUrl: string;
   zone?: string | undefined;
+  reference?: string | undefined;
+  display?: string | undefined;
   platform?: string | undefined;
   /**
    * Expiry, epoch seconds.

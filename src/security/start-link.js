@@ -29,6 +29,9 @@ import { assertKey, base64url, hmacKey } from "./hmac-key.js";
  * @property {string} name Name of the connection to create in Peaka.
  * @property {string} returnUrl Where the user returns afterwards; must be allowed by the worker's RETURN_ORIGINS.
  * @property {"us" | "eu"} [zone] Peaka zone; omitted, the worker picks by host (ZONE_BY_HOST) or PEAKA_ZONE.
+ * @property {string} [reference] Your own key for the session (your user or tenant), 1-256 printable ASCII characters;
+ *   returned by the status API, in webhooks and as the result's `ref`.
+ * @property {"redirect" | "popup"} [display] How the flow ends: a redirect to returnUrl (default) or a popup page.
  * @property {"peaka" | "rivery"} [platform] Where the connection is made; omitted, Peaka. For Rivery, `type` is the datasource_id.
  * @property {number} [ttlSeconds] Lifetime in seconds, 1-900; default 600.
  * @property {number} [now] Current time in epoch milliseconds (tests); default Date.now().
@@ -42,6 +45,8 @@ import { assertKey, base64url, hmacKey } from "./hmac-key.js";
  * @property {string} name
  * @property {string} returnUrl
  * @property {string} [zone]
+ * @property {string} [reference]
+ * @property {string} [display]
  * @property {string} [platform]
  * @property {number} exp Expiry, epoch seconds.
  * @property {string} nonce
@@ -84,13 +89,26 @@ export const CLOCK_SKEW_SECONDS = 120;
 export const MIN_KEY_LENGTH = 32;
 
 /**
- * Signed parameters, in canonical order. `zone` and `platform` are optional
- * (an absent one is left out of the payload, so links made before `platform`
- * existed verify unchanged); the rest are required.
+ * Signed parameters, in canonical order. `zone`, `reference`, `display` and
+ * `platform` are optional; the rest are required. Only present fields are signed, so a
+ * link made before an optional field existed keeps its payload and stays valid.
  */
-export const SIGNED_FIELDS = /** @type {const} */ (["type", "name", "returnUrl", "zone", "platform", "exp", "nonce"]);
+export const SIGNED_FIELDS = /** @type {const} */ ([
+  "type",
+  "name",
+  "returnUrl",
+  "zone",
+  "reference",
+  "display",
+  "platform",
+  "exp",
+  "nonce",
+]);
 
-const OPTIONAL_FIELDS = new Set(["zone", "platform"]);
+const OPTIONAL_FIELDS = new Set(["zone", "reference", "display", "platform"]);
+
+/** What the worker accepts as a reference: 1-256 printable ASCII characters. */
+const REFERENCE = /^[\x20-\x7e]{1,256}$/;
 
 /** Longest query string the verifier reads: a 2048-character return URL plus the rest, encoded. */
 const MAX_QUERY_LENGTH = 8192;
@@ -152,7 +170,7 @@ function randomNonce() {
  */
 export async function createStartLink(input, key) {
   assertKey(key, MIN_KEY_LENGTH, "link signing key");
-  const { baseUrl, type, name, returnUrl, zone, platform } = input;
+  const { baseUrl, type, name, returnUrl, zone, reference, display, platform } = input;
   for (const [field, value] of /** @type {const} */ ([
     ["baseUrl", baseUrl],
     ["type", type],
@@ -167,6 +185,12 @@ export async function createStartLink(input, key) {
   if (platform !== undefined && platform !== "peaka" && platform !== "rivery") {
     throw new TypeError('createStartLink: platform must be "peaka" or "rivery" when given.');
   }
+  if (reference !== undefined && (typeof reference !== "string" || !REFERENCE.test(reference))) {
+    throw new TypeError("createStartLink: reference must be 1-256 printable ASCII characters when given.");
+  }
+  if (display !== undefined && display !== "redirect" && display !== "popup") {
+    throw new TypeError('createStartLink: display must be "redirect" or "popup" when given.');
+  }
   const ttl = input.ttlSeconds ?? DEFAULT_LINK_TTL_SECONDS;
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_LINK_TTL_SECONDS) {
     throw new TypeError(`createStartLink: ttlSeconds must be a whole number from 1 to ${MAX_LINK_TTL_SECONDS}.`);
@@ -176,7 +200,17 @@ export async function createStartLink(input, key) {
   if (!NONCE.test(nonce)) throw new TypeError("createStartLink: nonce must be 16-128 characters of A-Z a-z 0-9 _ -.");
 
   /** @type {Record<string, string | undefined>} */
-  const fields = { type, name, returnUrl, zone, platform, exp: String(Math.floor(now / 1000) + ttl), nonce };
+  const fields = {
+    type,
+    name,
+    returnUrl,
+    zone,
+    reference,
+    display,
+    platform,
+    exp: String(Math.floor(now / 1000) + ttl),
+    nonce,
+  };
   const sig = await signPayload(fields, key);
   const url = new URL(START_PATH, baseUrl);
   for (const field of SIGNED_FIELDS) {
@@ -228,7 +262,7 @@ export async function verifyStartLink(query, key, options = {}) {
   const valid = await crypto.subtle.verify("HMAC", await hmacKey(key), mac, encoder.encode(canonicalPayload(fields)));
   if (!valid) return { ok: false, reason: "bad_signature" };
 
-  const { type = "", name = "", returnUrl = "", zone, platform, exp = "", nonce = "" } = fields;
+  const { exp = "", nonce = "" } = fields;
   if (!EXP.test(exp) || !NONCE.test(nonce)) return { ok: false, reason: "malformed" };
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
   const expiresAt = Number(exp);
@@ -237,16 +271,6 @@ export async function verifyStartLink(query, key, options = {}) {
   // ending further out than the longest lifetime was not made by the rules.
   if (expiresAt > nowSeconds + MAX_LINK_TTL_SECONDS + CLOCK_SKEW_SECONDS)
     return { ok: false, reason: "too_long_lived" };
-  return {
-    ok: true,
-    link: {
-      type,
-      name,
-      returnUrl,
-      ...(zone !== undefined ? { zone } : {}),
-      ...(platform !== undefined ? { platform } : {}),
-      exp: expiresAt,
-      nonce,
-    },
-  };
+  // Every field here is a signed one, and the required ones are present (checked above).
+  return { ok: true, link: /** @type {StartLink} */ ({ ...fields, exp: expiresAt }) };
 }

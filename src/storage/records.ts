@@ -19,6 +19,16 @@ const browser = z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/)));
 /** `cs_` + 18 random bytes in base64url: an identifier, not a secret. */
 export const SESSION_ID = /^cs_[A-Za-z0-9_-]{24}$/;
 const display = z.enum(["redirect", "popup"]);
+/**
+ * What a flow record keeps of its connect session, so the way back can sign
+ * `sid` and `ref` and choose a popup page without reading the session first.
+ * Absent on records written before sessions existed.
+ */
+const session = {
+  sessionId: z.optional(z.string().check(z.regex(SESSION_ID))),
+  reference: z.optional(z.string()),
+  display: z.optional(display),
+};
 
 /** `conn:<connectionId>`: where the user started. Written by start, read and deleted by complete/exchange. */
 export const ConnectionRecord = z.object({
@@ -28,6 +38,7 @@ export const ConnectionRecord = z.object({
   mode: z.enum(["relay", "exchange"]),
   createdAt: z.number(),
   browser,
+  ...session,
 });
 export type ConnectionRecord = z.infer<typeof ConnectionRecord>;
 
@@ -42,6 +53,7 @@ export const StateRecord = z.object({
   returnUrl: z.string(),
   zone,
   browser,
+  ...session,
 });
 export type StateRecord = z.infer<typeof StateRecord>;
 
@@ -66,6 +78,7 @@ export const OutcomeRecord = z.object({
   zone: z.optional(zone),
   /** A replay goes only to the browser the first answer went to. */
   browser,
+  ...session,
 });
 export type OutcomeRecord = z.infer<typeof OutcomeRecord>;
 
@@ -99,6 +112,7 @@ export const BeginRecord = z.object({
   stateHash: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
   /** base64url(iv ‖ AES-GCM ciphertext) of the consent URL. */
   consent: z.string(),
+  ...session,
 });
 export type BeginRecord = z.infer<typeof BeginRecord>;
 
@@ -127,7 +141,7 @@ export const SessionRecord = z.object({
   deadline: z.number(),
   browser,
   /** A platform's own progress (e.g. ids it needs on the way back): never secrets. */
-  platformData: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
+  platformData: z.optional(z.record(z.string(), z.string())),
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
 

@@ -78,6 +78,7 @@ describe("session core, without a request", () => {
     });
     expect(adapter.inputs).toEqual([{ type: "t", name: "n", zone: "eu", returnUrl: RETURN_URL }]);
     expect(started).toEqual({
+      sessionId: expect.stringMatching(/^cs_[A-Za-z0-9_-]{24}$/),
       connectionId: id,
       consentUrl: `https://consent.example.com/auth?state=st_${id}`,
       zone: "eu",

@@ -2,6 +2,7 @@ import { requireZoneSetting } from "../../config/load";
 import type { Config, Zone } from "../../config/types";
 import { requireBrowser } from "../../core/binding";
 import { CONNECTION_ID, CONNECTION_ID_RULE } from "../../core/callback-params";
+import { linkOf, settleLater } from "../../core/connect-session";
 import type { Deps } from "../../core/deps";
 import { toFailure } from "../../core/errors";
 import { flowReturn } from "../../core/result";
@@ -125,7 +126,7 @@ export async function exchange(deps: Deps, queryParameters: string, params: URLS
     outcome = {
       status: "success",
       connectionId: connection.id,
-      returnUrl: await returnUrlFor(deps, record, connection.id),
+      ...(await returnUrlFor(deps, record, connection.id)),
       zone,
       browser: record?.browser,
     };
@@ -137,9 +138,13 @@ export async function exchange(deps: Deps, queryParameters: string, params: URLS
       status: "fail",
       error: error.code,
       zone,
-      ...(record ? { connectionId: record.connectionId, returnUrl: record.returnUrl, browser: record.browser } : {}),
+      ...(record
+        ? { connectionId: record.connectionId, returnUrl: record.returnUrl, browser: record.browser, ...linkOf(record) }
+        : {}),
     };
   }
+  // Only a fresh outcome settles the session: a replay has nothing new to say.
+  settleLater(deps, outcome.sessionId, outcome.status, outcome.connectionId, outcome.error);
   saveOutcome(deps, code, outcome);
   return finishOutcome(deps, outcome, "exchange");
 }
@@ -168,12 +173,14 @@ async function denied(
   log.zone = record.zone;
   await requireBrowser(deps, record.browser, record.connectionId);
   log.outcome = "returned";
+  settleLater(deps, record.sessionId, "fail", record.connectionId, error);
   return flowReturn(deps, record.returnUrl, {
     connectionId: record.connectionId,
     status: "fail",
     error,
     zone: record.zone,
     via: "redirect",
+    session: record,
     extra: {
       error_description: description !== null && PROVIDER_DESCRIPTION.test(description) ? description : undefined,
     },

@@ -1,7 +1,7 @@
 import { SESSIONS_PATH, WAIT_PATH } from "../../config/load";
 import type { Zone } from "../../config/types";
 import { bindingToken, newBinding, randomToken, requireBrowser, requirePublicOrigin } from "../../core/binding";
-import { openSession, readSession, settleSession, updateSession } from "../../core/connect-session";
+import { newSessionId, openSession, readSession, settleSession, updateSession } from "../../core/connect-session";
 import type { Deps } from "../../core/deps";
 import { isServiceFailure, platformStatusOf, toFailure } from "../../core/errors";
 import type { SessionStatus } from "../../core/events";
@@ -54,6 +54,8 @@ export function pullExpiry(pullId: string): number | undefined {
 }
 
 export interface RiveryStartInput {
+  /** Made in advance by a signed link's start, so a failed start still has its session. */
+  readonly sessionId?: string | undefined;
   readonly type: string;
   readonly name: string;
   readonly zone: Zone;
@@ -71,16 +73,8 @@ export async function startRivery(deps: Deps, input: RiveryStartInput) {
     deps.clock.now() + deps.config.riveryValiditySeconds * 1000,
     pullExpiry(pull.p) ?? Number.POSITIVE_INFINITY,
   );
-  const { type, zone, returnUrl, reference, display } = input;
-  const { sessionId } = await openSession(deps, {
-    platform: "rivery",
-    type,
-    zone,
-    returnUrl,
-    reference,
-    display,
-    deadline,
-  });
+  // openSession takes only the fields it knows: the name and the pull are not stored in the session.
+  const { sessionId } = await openSession(deps, { ...input, platform: "rivery", deadline });
   const token = randomToken();
   await deps.store.putSealed(
     sessionId,
@@ -101,8 +95,10 @@ export async function startRivery(deps: Deps, input: RiveryStartInput) {
 export async function startRiveryFromLink(deps: Deps, link: AcceptedLink): Promise<Redirect> {
   const { log } = deps;
   await spendStartLink(deps, link);
+  // Made here so that a start that fails still has its session, settled failed.
+  const session = { sessionId: newSessionId(), reference: link.reference, display: link.display };
   try {
-    const { startUrl } = await startRivery(deps, link);
+    const { startUrl } = await startRivery(deps, { ...link, ...session });
     log.outcome = "redirected";
     return { location: startUrl, status: 303 };
   } catch (thrown) {
@@ -112,7 +108,23 @@ export async function startRiveryFromLink(deps: Deps, link: AcceptedLink): Promi
     log.cause = causeName(error);
     log.peakaStatus = platformStatusOf(error);
     log.outcome = "returned";
-    return flowReturn(deps, link.returnUrl, { status: "fail", error: error.code, zone: link.zone, via: "exchange" });
+    // After the response: the user goes back now, and storage may be what failed.
+    deps.defer(
+      "open_session",
+      openSession(deps, {
+        ...link,
+        ...session,
+        platform: "rivery",
+        settled: { status: "failed", error: error.code },
+      }),
+    );
+    return flowReturn(deps, link.returnUrl, {
+      status: "fail",
+      error: error.code,
+      zone: link.zone,
+      via: "exchange",
+      session,
+    });
   }
 }
 
@@ -205,15 +217,17 @@ export async function pollSession(deps: Deps, sessionId: string): Promise<Sessio
   const success = status === "succeeded";
   const error = success ? undefined : (session.error ?? (status === "expired" ? "expired" : "rivery_rejected"));
   deps.log.error = error;
-  // Popup display: once src/edge/popup-page.ts is on main, `next` for a
-  // popup session is the page that posts the outcome to the opener; until
-  // then the popup itself goes to the return URL.
+  // With display "popup", flowReturn adds `popup` (the opener message). The
+  // hook: once src/edge/popup-page.ts is on main, `next` for such a session
+  // points at a worker page that renders it; until then the popup window
+  // itself goes to the return URL (the popup page's own fallback).
   const back = await flowReturn(deps, session.returnUrl, {
     connectionId,
     status: success ? "success" : "fail",
     error,
     zone: session.zone,
     via: "exchange",
+    session,
   });
   return { status, ...(connectionId ? { connectionId } : {}), next: back.location };
 }
@@ -245,12 +259,13 @@ async function advance(deps: Deps, session: SessionRecord): Promise<SessionRecor
   const pull = sealed && !sealed.begin && (await readPull(sealed.data, sealKey(deps, session, sealed.key)));
   if (!pull) return session;
   const target = riveryTarget(deps, session.zone);
-  await updateSession(deps, sessionId, { platformData: { polledAt: now } });
+  // platformData holds strings: epoch ms, written as text.
+  await updateSession(deps, sessionId, { platformData: { polledAt: String(now) } });
   try {
     const answer = await fetchCredentials(target, { pull_id: pull.p, auth_uri: pull.a });
     if (!credentialsReady(answer)) return session;
     // The marker first: a poll elsewhere that sees it does not create a second connection.
-    await updateSession(deps, sessionId, { platformData: { polledAt: now, connecting: now } });
+    await updateSession(deps, sessionId, { platformData: { connecting: String(now) } });
     const { _id } = await createConnection(target, {
       connection_type: session.type,
       connection_name: pull.n,

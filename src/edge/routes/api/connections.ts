@@ -27,7 +27,7 @@ export async function createConnectionRoute(c: Context<AppEnv>): Promise<Respons
         fields: [{ field: "credential", problem }],
       });
     }
-    const started = await startRivery(deps, { type: input.type, name: input.name, zone, returnUrl });
+    const started = await startRivery(deps, { ...input, returnUrl, zone });
     deps.log.outcome = "created";
     return c.json(
       {
@@ -44,6 +44,7 @@ export async function createConnectionRoute(c: Context<AppEnv>): Promise<Respons
   deps.log.outcome = started.startUrl ? "created" : "created_without_consent";
   return c.json(
     {
+      sessionId: started.sessionId,
       connectionId: started.connectionId,
       ...(started.startUrl ? { startUrl: started.startUrl } : {}),
       // Only with BROWSER_BINDING=off: otherwise the browser must go through startUrl to be bound.
@@ -80,14 +81,10 @@ export async function registerReturnRoute(c: Context<AppEnv>): Promise<Response>
   }
   const zone = chooseZone(deps, input.zone);
   deps.log.zone = zone;
-  const registered = await registerReturn(deps, peakaAdapter, {
-    connectionId,
-    returnUrl,
-    zone,
-    consentUrl: input.consentUrl,
-  });
+  const registered = await registerReturn(deps, peakaAdapter, { ...input, connectionId, returnUrl, zone });
   deps.log.outcome = "registered";
   return c.json({
+    sessionId: registered.sessionId,
     connectionId,
     ...(registered.startUrl ? { startUrl: registered.startUrl } : {}),
     zone,

@@ -4,6 +4,7 @@ import { AppFailure } from "../../../failures/failure";
 import type { AppEnv } from "../../context";
 import { authorizeApi } from "./auth";
 import { createConnectionRoute, registerReturnRoute } from "./connections";
+import { sessionRoute } from "./sessions";
 
 export const API_PREFIX = "/api/v1";
 /** Public: a static asset (public/api/v1/openapi.json, `npm run openapi`), not part of the bundle. */
@@ -43,6 +44,8 @@ export function registerApiRoutes(app: Hono<AppEnv>): void {
   app.all(`${API_PREFIX}/connections`, methodNotAllowed("POST"));
   app.put(`${API_PREFIX}/connections/:connectionId/return`, registerReturnRoute);
   app.all(`${API_PREFIX}/connections/:connectionId/return`, methodNotAllowed("PUT"));
+  app.get(`${API_PREFIX}/sessions/:sessionId`, sessionRoute);
+  app.all(`${API_PREFIX}/sessions/:sessionId`, methodNotAllowed("GET"));
   app.all("/api/*", () => {
     throw new AppFailure("not_found");
   });

@@ -11,6 +11,8 @@ export const CreateConnectionRequest = z.strictObject(
     returnUrl: fields.returnUrl,
     zone: z.optional(fields.zone),
     credential: z.optional(fields.credential),
+    reference: z.optional(fields.reference),
+    display: z.optional(fields.display),
     /** Omitted: Peaka. For Rivery, `type` is the datasource_id and `name` the connection_name. */
     platform: z.optional(fields.platform),
   },
@@ -23,6 +25,10 @@ export const RegisterReturnRequest = z.strictObject(
   {
     returnUrl: fields.returnUrl,
     zone: z.optional(fields.zone),
+    /** The connection's type, for the session (status API, webhooks); "unknown" when left out. */
+    type: z.optional(fields.connectionType),
+    reference: z.optional(fields.reference),
+    display: z.optional(fields.display),
     /** Peaka's consent URL for this connection, if the caller has it: its `state` is then remembered too. */
     consentUrl: z.optional(
       z.string({ error: "must be a string" }).check(

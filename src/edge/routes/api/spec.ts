@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import { CONNECTION_ID, CONNECTION_ID_RULE } from "../../../core/callback-params";
 import * as fields from "../../../core/fields";
 import { FAILURES, type FailureCode } from "../../../failures/codes";
+import { SESSION_ID } from "../../../storage/records";
 import { CreateConnectionRequest, RegisterReturnRequest } from "./schemas";
 
 // The server API's description, from which `npm run openapi` writes
@@ -31,6 +32,14 @@ components.add(fields.platform, {
     "Where the connection is made: `peaka` (the default) or `rivery`. For Rivery, `type` is the datasource_id and `name` the connection_name; `credential` is not accepted.",
 });
 components.add(fields.zone, { description: "The platform zone; by default the one this host serves (ZONE_BY_HOST)." });
+components.add(fields.reference, {
+  description:
+    "The partner's own opaque reference for this flow (its user or tenant): at most 256 printable ASCII characters. Echoed in the session, the signed result (`ref`) and webhooks.",
+});
+components.add(fields.display, {
+  description:
+    "`redirect` (default): the flow ends with a redirect to the return URL. `popup`: it ends on a page that posts the outcome to the window that opened it (docs/start.md).",
+});
 components.add(fields.credential, {
   description:
     "The provider's client credential (e.g. clientId, clientSecret), for providers that need the partner's own OAuth app. Passed to the platform only: never stored, logged or echoed.",
@@ -66,6 +75,7 @@ export const ApiError = component(
 export const CreateConnectionResponse = component(
   "CreateConnectionResponse",
   z.object({
+    sessionId: z.string(),
     connectionId: z.string(),
     startUrl: z.optional(z.string()),
     consentUrl: z.optional(z.string()),
@@ -95,6 +105,7 @@ export type CreateConnectionResponse = Answer<z.infer<typeof CreateConnectionRes
 export const RegisterReturnResponse = component(
   "RegisterReturnResponse",
   z.object({
+    sessionId: z.string(),
     connectionId: z.string(),
     startUrl: z.optional(z.string()),
     zone: fields.zone,
@@ -111,6 +122,27 @@ component(
   RegisterReturnRequest,
   "Where to send the user back for a connection created by the partner.",
 );
+
+const sessionIdParameter = z.string().check(z.regex(SESSION_ID));
+components.add(sessionIdParameter, { description: "The id the start answered as `sessionId`." });
+
+export const SessionResponse = component(
+  "Session",
+  z.object({
+    sessionId: z.string(),
+    connectionId: z.optional(z.string()),
+    platform: z.enum(["peaka", "rivery"]),
+    type: z.string(),
+    zone: fields.zone,
+    reference: z.optional(z.string()),
+    status: z.enum(["pending", "succeeded", "failed", "expired"]),
+    error: z.optional(z.string()),
+    createdAt: isoTime,
+    completedAt: z.optional(isoTime),
+  }),
+  "A connect session: one start and its outcome. `status` is `pending` until the flow ends; a pending session past its deadline reads as `expired`. `error` is a failure code (or the provider's own error for a denial).",
+);
+export type SessionResponse = Answer<z.infer<typeof SessionResponse>>;
 
 const connectionIdParameter = z.string().check(z.regex(CONNECTION_ID));
 components.add(connectionIdParameter, { description: `The platform's connection id: ${CONNECTION_ID_RULE}.` });
@@ -179,6 +211,18 @@ export const API_ROUTES: readonly ApiRoute[] = [
     body: RegisterReturnRequest,
     responses: { 200: { description: "Registered.", schema: RegisterReturnResponse } },
     errors: ["return_url_not_allowed", "storage_unavailable"],
+  },
+  {
+    method: "get",
+    path: "/api/v1/sessions/{sessionId}",
+    operationId: "getSession",
+    summary: "A connect session's status",
+    description:
+      "Kept SESSION_TTL_SECONDS after its last change. The backend's way to learn an outcome when the browser never came back (docs/start.md#connect-sessions).",
+    auth: true,
+    pathParameters: { sessionId: sessionIdParameter },
+    responses: { 200: { description: "The session.", schema: SessionResponse } },
+    errors: ["session_not_found", "storage_unavailable"],
   },
   {
     method: "get",
