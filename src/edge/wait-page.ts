@@ -17,10 +17,10 @@ export const WAIT_CSP = `default-src 'none'; script-src '${WAIT_SCRIPT_HASH}'; c
 
 /** The page a Rivery session's startUrl answers. `authUri` absent: the session is over, the page only polls. */
 export function renderWaitPage(input: { authUri?: string | undefined; statusUrl: string }): string {
-  const auth = input.authUri === undefined ? "" : ` data-auth="${escapeHtml(input.authUri)}"`;
+  const { authUri } = input;
   const steps =
-    input.authUri === undefined
+    authUri === undefined
       ? ""
-      : '<ol><li>A Rivery window opens. If it does not, press the button.</li><li>Sign in there and allow access.</li><li>When it says you are connected, close it or leave it: this page notices by itself and takes you back.</li></ol><p id="b" hidden>Your browser blocked the window.</p><p><button id="o" type="button">Open the Rivery window</button></p>';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><meta name="robots" content="noindex"><title>Connect with Rivery</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1f2328}h1{font-size:1.4rem}button{font:inherit;padding:.5rem 1rem}</style></head><body${auth} data-status="${escapeHtml(input.statusUrl)}"><main><h1>Allow access in the Rivery window</h1>${steps}<p id="m" role="status">Waiting for your authorisation. Keep this page open.</p></main><script>${WAIT_SCRIPT}</script></body></html>`;
+      : `<ol><li>A Rivery window opens (if not, press the button).<li>Sign in there and allow access.<li>That is all: this page notices by itself and takes you back.</ol><p id="b" hidden>Your browser blocked the window.<p><button id="o">Open Rivery</button>`;
+  return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Connect with Rivery</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}</style><body${authUri === undefined ? "" : ` data-auth="${escapeHtml(authUri)}"`} data-status="${escapeHtml(input.statusUrl)}"><h1>Allow access in the Rivery window</h1>${steps}<p id="m" role="status">Waiting for your authorisation. Keep this page open.<script>${WAIT_SCRIPT}</script>`;
 }

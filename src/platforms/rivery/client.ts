@@ -1,4 +1,3 @@
-import * as z from "zod/mini";
 import type { Clock } from "../../clock";
 import { RiveryError, type RiveryStep } from "./errors";
 
@@ -15,20 +14,6 @@ export interface RiveryTarget {
 /** Largest answer read from Rivery: a credentials answer is a few KiB at most. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-export const RiveryPull = z.object({
-  pull_id: z.string().check(z.regex(/^[\x21-\x7e]{1,4096}$/)),
-  auth_uri: z.string().check(z.maxLength(8192)),
-});
-export type RiveryPull = z.infer<typeof RiveryPull>;
-
-/** The created connection; `_id` becomes the session's connectionId (a KV value), so it is constrained. */
-export const RiveryConnection = z.object({
-  _id: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/)),
-  cross_id: z.optional(z.string()),
-  connection_name: z.optional(z.string()),
-});
-export type RiveryConnection = z.infer<typeof RiveryConnection>;
-
 /** A raw answer: the credentials endpoint's meaning is decided by credentialsReady (./ready.ts). */
 export interface RiveryAnswer {
   readonly status: number;
@@ -36,21 +21,26 @@ export interface RiveryAnswer {
   readonly body: unknown;
 }
 
+type Json = Record<string, unknown> | undefined;
+
 /**
  * One call with our bearer token and nothing from the inbound request;
- * redirects are not followed (they would carry the token elsewhere).
+ * redirects are not followed (they would carry the token elsewhere). Throws
+ * RiveryError for no answer; `ok` also requires a 2xx (429 on the create call
+ * is Rivery's "invalid param", not a rate limit).
  */
-async function send(target: RiveryTarget, step: RiveryStep, method: string, path: string, body: unknown) {
-  const failed = (cause: unknown) =>
-    new RiveryError(
-      step,
-      cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError") ? "timeout" : "network",
-      undefined,
-      cause,
-    );
-  let response: Response;
+async function send(
+  target: RiveryTarget,
+  step: RiveryStep,
+  method: string,
+  path: string,
+  body: unknown,
+  ok?: boolean,
+): Promise<RiveryAnswer> {
+  let status: number;
+  let text: string;
   try {
-    response = await target.fetch(new URL(`${target.apiUrl}/${path}`), {
+    const response = await target.fetch(new URL(`${target.apiUrl}/${path}`), {
       method,
       headers: {
         Authorization: `Bearer ${target.token}`,
@@ -61,46 +51,33 @@ async function send(target: RiveryTarget, step: RiveryStep, method: string, path
       redirect: "manual",
       signal: target.clock.timeout(target.timeoutMs),
     });
-  } catch (cause) {
-    throw failed(cause);
-  }
-  let text: string;
-  try {
+    status = response.status;
     text = await response.text();
   } catch (cause) {
-    throw failed(cause);
+    const name = cause instanceof Error ? cause.name : "";
+    throw new RiveryError(step, name === "TimeoutError" || name === "AbortError" ? "timeout" : "network", 0, cause);
+  }
+  if (ok && (status < 200 || status > 299)) {
+    throw new RiveryError(step, status === 429 && step === "create" ? "invalid_param" : "status", status);
   }
   let json: unknown;
   try {
     json = text.length > MAX_RESPONSE_BYTES ? undefined : JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, body: json };
-}
-
-async function call<T>(
-  target: RiveryTarget,
-  step: RiveryStep,
-  method: string,
-  path: string,
-  body: unknown,
-  schema: z.ZodMiniType<T>,
-): Promise<T> {
-  const answer = await send(target, step, method, path, body);
-  if (answer.status === 429 && step === "create") throw new RiveryError(step, "invalid_param", 429);
-  if (answer.status < 200 || answer.status > 299) throw new RiveryError(step, "status", answer.status);
-  const parsed = schema.safeParse(answer.body);
-  if (!parsed.success) throw new RiveryError(step, "malformed");
-  return parsed.data;
+  } catch {}
+  return { status, body: json };
 }
 
 /** `POST {api}/oauth2`: a new credentials request (a "pull") for a datasource, valid for validity_duration seconds. */
-export function createPull(
+export async function createPull(
   target: RiveryTarget,
   body: { datasource_id: string; validity_duration: number },
-): Promise<RiveryPull> {
-  return call(target, "create", "POST", "oauth2", body, RiveryPull);
+): Promise<{ pull_id: string; auth_uri: string }> {
+  const answer = (await send(target, "create", "POST", "oauth2", body, true)).body as Json;
+  const { pull_id, auth_uri } = answer ?? {};
+  if (typeof pull_id !== "string" || !/^[\x21-\x7e]{1,4096}$/.test(pull_id) || typeof auth_uri !== "string") {
+    throw new RiveryError("create", "malformed");
+  }
+  return { pull_id, auth_uri };
 }
 
 /**
@@ -117,10 +94,16 @@ export async function fetchCredentials(
   return answer;
 }
 
-/** `PUT {api}/connections`: creates the connection; `credentials` is the credentials answer, passed on untouched. */
-export function createConnection(
+/**
+ * `PUT {api}/connections`: creates the connection; `credentials` is the
+ * credentials answer, passed on untouched. Rivery's `_id` becomes the
+ * session's connectionId (a KV value), so it is constrained.
+ */
+export async function createConnection(
   target: RiveryTarget,
   body: { connection_type: string; connection_name: string; credentials: Readonly<Record<string, unknown>> },
-): Promise<RiveryConnection> {
-  return call(target, "connection", "PUT", "connections", body, RiveryConnection);
+): Promise<{ _id: string }> {
+  const { _id } = ((await send(target, "connection", "PUT", "connections", body, true)).body as Json) ?? {};
+  if (typeof _id !== "string" || !/^[A-Za-z0-9_-]{1,128}$/.test(_id)) throw new RiveryError("connection", "malformed");
+  return { _id };
 }

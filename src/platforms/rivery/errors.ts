@@ -39,6 +39,6 @@ export class RiveryError extends PlatformError {
       : "rivery_rejected";
   }
   get platformStatus(): number | undefined {
-    return this.status;
+    return this.status || undefined;
   }
 }
