@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { experimental_readRawConfig } from "wrangler";
 
 // wrangler hands the pool every variable in a .dev.vars beside wrangler.toml
 // (without one: .env files, and with CLOUDFLARE_INCLUDE_PROCESS_ENV the
@@ -9,17 +10,22 @@ import { defineConfig } from "vitest/config";
 // tests see. Under an environment, wrangler reads .dev.vars.<environment> in
 // place of .dev.vars, and once it has read a dev-vars file it skips .env: so
 // with .dev.vars.test committed and empty, no local variable gets in, however
-// many the worker gains. wrangler.toml has no [env.test] on purpose:
-// environments do not inherit [vars] or bindings, so one would have to repeat
-// them all. wrangler warns about the missing section once per test file,
-// hence the quieter log level (WRANGLER_LOG=warn shows it). If wrangler.toml
-// gains other [env.*] sections, wrangler requires an [env.test] too.
+// many the worker gains. The pool therefore runs under wrangler.toml's
+// [env.test]. Environments inherit neither [vars] nor bindings: [env.test]
+// repeats the top-level bindings (KV, rate limits, queues; a binding added at
+// the top level must be added there too), and the top-level [vars] are copied
+// in below, read with wrangler's own config reader, so a new var needs no copy.
 const TEST_ENVIRONMENT = "test";
 const TEST_DEV_VARS = `.dev.vars.${TEST_ENVIRONMENT}`;
 if (/^\s*[^#\s]/m.test(readFileSync(fileURLToPath(new URL(TEST_DEV_VARS, import.meta.url)), "utf8"))) {
   throw new Error(`${TEST_DEV_VARS} must stay empty: test variables belong in vitest.config.ts or call() overrides.`);
 }
 process.env.WRANGLER_LOG ??= "error";
+
+const { rawConfig } = experimental_readRawConfig({ config: fileURLToPath(new URL("wrangler.toml", import.meta.url)) });
+const TOP_LEVEL_VARS = Object.fromEntries(
+  Object.entries(rawConfig.vars ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+);
 
 // Tests run inside workerd with real local KV; only Peaka is mocked (MSW, at
 // the fetch boundary). These bindings are the baseline test configuration;
@@ -30,6 +36,7 @@ export default defineConfig({
       wrangler: { configPath: "./wrangler.toml", environment: TEST_ENVIRONMENT },
       miniflare: {
         bindings: {
+          ...TOP_LEVEL_VARS,
           PEAKA_PROJECT_ID: "proj_test",
           PEAKA_API_KEY: "test-partner-key-5f2c9a",
           RETURN_ORIGINS: "https://app.example.com,http://localhost:3000",

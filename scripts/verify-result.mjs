@@ -2,6 +2,7 @@
 // Checks a signed `result` by hand, the way a partner's backend does:
 //   RESULT_SIGNING_KEY=… node scripts/verify-result.mjs eyJhbGciOi… --audience https://app.example.com
 //   RESULT_SIGNING_KEY=… node scripts/verify-result.mjs 'https://app.example.com/done?connectionId=…&status=success&result=eyJ…'
+// During a rotation, RESULT_SIGNING_KEY_PREVIOUS=… adds the old key.
 // Prints the claims as JSON (exit 0), or the refusal's code (exit 1). The key
 // is never printed.
 import { parseArgs } from "node:util";
@@ -15,7 +16,8 @@ const USAGE = `Usage: node scripts/verify-result.mjs TOKEN|RETURN_URL [--audienc
   --audience ORIGIN  your origin, e.g. https://app.example.com (required with a TOKEN)
   --issuer ORIGIN    the worker's origin, e.g. https://connect.example.com (checked when given)
 
-RESULT_SIGNING_KEY is read from the environment.
+RESULT_SIGNING_KEY is read from the environment, and during a key rotation
+RESULT_SIGNING_KEY_PREVIOUS too: a token signed under either is accepted.
 Prints the claims as JSON and exits 0, or prints the refusal's code
 (malformed, algorithm, signature, audience, issuer, expired, not_yet_valid, claims) and exits 1.`;
 
@@ -69,9 +71,10 @@ if (!audience) usage("--audience is required");
 
 const key = process.env.RESULT_SIGNING_KEY;
 if (!key) usage("RESULT_SIGNING_KEY is not set");
+const previous = process.env.RESULT_SIGNING_KEY_PREVIOUS;
 
 try {
-  const claims = await verifyResult(token, key, {
+  const claims = await verifyResult(token, previous ? [key, previous] : key, {
     audience,
     ...(values.issuer !== undefined ? { issuer: values.issuer } : {}),
   });

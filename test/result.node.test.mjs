@@ -5,6 +5,7 @@
 // that it is a standard HS256 JWT both ways.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -35,7 +36,7 @@ const CLAIMS = {
   jti: "0b6f3c2e-6a51-4f0e-9d0a-3c6f2f6f1a01",
 };
 const GOLDEN =
-  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2Nvbm5lY3QuZXhhbXBsZS5jb20iLCJhdWQiOiJodHRwczovL2FwcC5leGFtcGxlLmNvbSIsInN1YiI6ImNvbm5fMTIzIiwic3RhdHVzIjoic3VjY2VzcyIsInpvbmUiOiJldSIsInZpYSI6InJlZGlyZWN0IiwianRpIjoiMGI2ZjNjMmUtNmE1MS00ZjBlLTlkMGEtM2M2ZjJmNmYxYTAxIiwiaWF0IjoxNzYzODQwMDAwLCJleHAiOjE3NjM4NDAzMDB9.BMxYaQhlCZcpOHSw5J7fut786GQL7HJ9fHecx9dw11s";
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IkIxU2FFQ3c3TXMwIn0.eyJpc3MiOiJodHRwczovL2Nvbm5lY3QuZXhhbXBsZS5jb20iLCJhdWQiOiJodHRwczovL2FwcC5leGFtcGxlLmNvbSIsInN1YiI6ImNvbm5fMTIzIiwic3RhdHVzIjoic3VjY2VzcyIsInpvbmUiOiJldSIsInZpYSI6InJlZGlyZWN0IiwianRpIjoiMGI2ZjNjMmUtNmE1MS00ZjBlLTlkMGEtM2M2ZjJmNmYxYTAxIiwiaWF0IjoxNzYzODQwMDAwLCJleHAiOjE3NjM4NDAzMDB9.n2Hs8CT58A9HOhvgIlSlzY5kf4CUipQiCF1lCuVZLbc";
 
 /** The refusal's code; fails if verifyResult accepted the token. */
 async function refusal(promise) {
@@ -64,6 +65,7 @@ describe("peaka-connect-edge/result in Node", () => {
       "RESULT_ERROR_CODES",
       "RESULT_TTL_SECONDS",
       "ResultVerificationError",
+      "resultKeyId",
       "signResult",
       "verifyResult",
     ]);
@@ -97,6 +99,79 @@ describe("peaka-connect-edge/result in Node", () => {
   });
 });
 
+describe("key rotation: kid and several keys", () => {
+  const options = { audience: AUDIENCE, issuer: ISSUER, now: NOW };
+  const header = (token) => JSON.parse(Buffer.from(token.split(".")[0], "base64url").toString("utf8"));
+  /** verifyResult with a Web Crypto whose HMAC verify calls are counted: which keys were tried. */
+  async function verifyCounting(token, keys) {
+    const verify = crypto.subtle.verify;
+    let calls = 0;
+    crypto.subtle.verify = (...args) => {
+      calls++;
+      return verify.apply(crypto.subtle, args);
+    };
+    try {
+      return { claims: await verifyResult(token, keys, options), calls };
+    } finally {
+      crypto.subtle.verify = verify;
+    }
+  }
+
+  it("kid is the first 8 bytes of the key's SHA-256, base64url, and names the signing key", async () => {
+    const expected = createHash("sha256").update(KEY).digest().subarray(0, 8).toString("base64url");
+    assert.equal(await result.resultKeyId(KEY), expected);
+    assert.equal(expected, "B1SaECw7Ms0");
+    assert.equal(header(GOLDEN).kid, expected);
+    assert.notEqual(await result.resultKeyId(OTHER_KEY), expected);
+    assert.ok(!expected.includes(KEY.slice(0, 8)));
+    await assert.rejects(result.resultKeyId("short"), TypeError);
+  });
+
+  it("accepts a token signed with either key, in either order, checking only the key its kid names", async () => {
+    const fromOld = await signResult(CLAIMS, OTHER_KEY, { now: NOW });
+    for (const keys of [
+      [KEY, OTHER_KEY],
+      [OTHER_KEY, KEY],
+    ]) {
+      const a = await verifyCounting(GOLDEN, keys);
+      assert.equal(a.claims.sub, "conn_123");
+      assert.equal(a.calls, 1, "only the key the kid names is tried");
+      const b = await verifyCounting(fromOld, keys);
+      assert.equal(b.claims.sub, "conn_123");
+      assert.equal(b.calls, 1);
+    }
+  });
+
+  it("tries every key for a token without a kid (signed before kids) or with a kid no key has", async () => {
+    const unnamed = await joseToken("HS256", { key: new TextEncoder().encode(OTHER_KEY) });
+    const { claims, calls } = await verifyCounting(unnamed, [KEY, OTHER_KEY]);
+    assert.equal(claims.sub, "conn_9");
+    assert.equal(calls, 2);
+    const foreignKid = await new jose.SignJWT({ status: "success", jti: "j" })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT", kid: "someone-else" })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setIssuedAt(NOW_S)
+      .setExpirationTime(NOW_S + 300)
+      .sign(SECRET);
+    assert.equal((await verifyCounting(foreignKid, [OTHER_KEY, KEY])).claims.jti, "j");
+  });
+
+  it("refuses a token signed with a key not given, a kid that is not a string, and an empty key list", async () => {
+    const third = "a-third-result-key-0123456789abcdefghij";
+    const token = await signResult(CLAIMS, third, { now: NOW });
+    assert.equal(await refusal(verifyResult(token, [KEY, OTHER_KEY], options)), "signature");
+    // The kid names a key, but the signature is another's: the named key decides.
+    const [, body, signature] = token.split(".");
+    const renamed = `${Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT", kid: header(GOLDEN).kid })).toString("base64url")}.${body}.${signature}`;
+    assert.equal(await refusal(verifyResult(renamed, [KEY, third], options)), "signature");
+    const numeric = `${Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT", kid: 7 })).toString("base64url")}.${body}.${signature}`;
+    assert.equal(await refusal(verifyResult(numeric, [third], options)), "malformed");
+    await assert.rejects(verifyResult(GOLDEN, [], options), TypeError);
+    await assert.rejects(verifyResult(GOLDEN, [KEY, "short"], options), TypeError);
+  });
+});
+
 describe("interoperability with jose (an independent JWT library)", () => {
   it("jose.jwtVerify accepts our token with the key's UTF-8 bytes and HS256 only", async () => {
     const { payload, protectedHeader } = await jose.jwtVerify(GOLDEN, SECRET, {
@@ -106,7 +181,7 @@ describe("interoperability with jose (an independent JWT library)", () => {
       currentDate: new Date(NOW),
       requiredClaims: ["iat", "exp", "jti", "sub"],
     });
-    assert.deepEqual(protectedHeader, { alg: "HS256", typ: "JWT" });
+    assert.deepEqual(protectedHeader, { alg: "HS256", typ: "JWT", kid: "B1SaECw7Ms0" });
     assert.deepEqual(payload, { ...CLAIMS, iat: NOW_S, exp: NOW_S + 300 });
 
     const fresh = await signResult(
@@ -216,6 +291,19 @@ describe("node scripts/verify-result.mjs", () => {
     assert.equal(await refused([token, "--audience", AUDIENCE], OTHER_KEY), "signature");
     assert.equal(await refused([token, "--audience", AUDIENCE, "--issuer", "https://evil.example.com"]), "issuer");
     assert.equal(await refused([`${AUDIENCE}/done?connectionId=c&status=success`]), "malformed");
+  });
+
+  it("accepts a token under RESULT_SIGNING_KEY_PREVIOUS too (during a rotation)", async () => {
+    const token = await signResult({ ...CLAIMS, jti: undefined }, OTHER_KEY);
+    const { stdout, stderr } = await run(process.execPath, [SCRIPT, token, "--audience", AUDIENCE], {
+      env: { ...env, RESULT_SIGNING_KEY: KEY, RESULT_SIGNING_KEY_PREVIOUS: OTHER_KEY },
+    });
+    assert.equal(JSON.parse(stdout).sub, "conn_123");
+    assert.ok(![KEY, OTHER_KEY].some((k) => stdout.includes(k) || stderr.includes(k)));
+    await assert.rejects(
+      run(process.execPath, [SCRIPT, token, "--audience", AUDIENCE], { env: { ...env, RESULT_SIGNING_KEY: KEY } }),
+      (error) => error.code === 1 && error.stdout.trim() === "signature",
+    );
   });
 
   it("exits 2 with a usage message when the key or the audience is missing", async () => {

@@ -6,6 +6,7 @@ import {
   RESULT_TTL_SECONDS,
   type ResultInput,
   ResultVerificationError,
+  resultKeyId,
   signResult,
   verifyResult,
 } from "../src/security/result";
@@ -29,7 +30,7 @@ const CLAIMS: ResultInput = {
   jti: "0b6f3c2e-6a51-4f0e-9d0a-3c6f2f6f1a01",
 };
 const GOLDEN =
-  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJodHRwczovL2Nvbm5lY3QuZXhhbXBsZS5jb20iLCJhdWQiOiJodHRwczovL2FwcC5leGFtcGxlLmNvbSIsInN1YiI6ImNvbm5fMTIzIiwic3RhdHVzIjoic3VjY2VzcyIsInpvbmUiOiJldSIsInZpYSI6InJlZGlyZWN0IiwianRpIjoiMGI2ZjNjMmUtNmE1MS00ZjBlLTlkMGEtM2M2ZjJmNmYxYTAxIiwiaWF0IjoxNzYzODQwMDAwLCJleHAiOjE3NjM4NDAzMDB9.BMxYaQhlCZcpOHSw5J7fut786GQL7HJ9fHecx9dw11s";
+  "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6IkIxU2FFQ3c3TXMwIn0.eyJpc3MiOiJodHRwczovL2Nvbm5lY3QuZXhhbXBsZS5jb20iLCJhdWQiOiJodHRwczovL2FwcC5leGFtcGxlLmNvbSIsInN1YiI6ImNvbm5fMTIzIiwic3RhdHVzIjoic3VjY2VzcyIsInpvbmUiOiJldSIsInZpYSI6InJlZGlyZWN0IiwianRpIjoiMGI2ZjNjMmUtNmE1MS00ZjBlLTlkMGEtM2M2ZjJmNmYxYTAxIiwiaWF0IjoxNzYzODQwMDAwLCJleHAiOjE3NjM4NDAzMDB9.n2Hs8CT58A9HOhvgIlSlzY5kf4CUipQiCF1lCuVZLbc";
 
 const encoder = new TextEncoder();
 
@@ -95,7 +96,7 @@ describe("signed result: signing", () => {
     const token = await signResult({ ...CLAIMS, jti: undefined }, KEY, { now: NOW + 999 });
     const [header = "", body = "", signature = ""] = token.split(".");
     expect(token.split(".")).toHaveLength(3);
-    expect(JSON.parse(atob(header))).toEqual({ alg: "HS256", typ: "JWT" });
+    expect(JSON.parse(atob(header))).toEqual({ alg: "HS256", typ: "JWT", kid: await resultKeyId(KEY) });
     const claims = JSON.parse(
       new TextDecoder().decode(
         Uint8Array.from(atob(body.replaceAll("-", "+").replaceAll("_", "/")), (c) => c.charCodeAt(0)),

@@ -170,6 +170,9 @@ function deployProblems(text, secrets) {
     );
     if (check < 0) problems.push(`${where}: no \`npm run check-config -- --env ${env}\` step`);
     else if (check > deployIndex) problems.push(`${where}: check-config runs after the deploy`);
+    // The script exists now: --if-present would skip the check silently if it were renamed.
+    else if (/--if-present/.test(String(list[check].run)))
+      problems.push(`${where}: check-config step must not be --if-present`);
   }
   return problems;
 }
@@ -237,7 +240,14 @@ describe("deploy.yml", () => {
       [DEPLOY.replace("branches: [main]", "branches: [master]"), /not triggered on pushes to main/],
       [DEPLOY.replace("if: github.ref == 'refs/heads/main'", "if: true"), /does not run only on the main branch/],
       [DEPLOY.replace("cloudflare/wrangler-action@v3", "cloudflare/wrangler-action@main"), /pinned to a branch/],
-      [DEPLOY.replace("--if-present -- --env staging", "--if-present"), /no `npm run check-config -- --env staging`/],
+      [DEPLOY.replace("check-config -- --env staging", "check-config"), /no `npm run check-config -- --env staging`/],
+      [
+        DEPLOY.replace(
+          "run: npm run check-config -- --env production",
+          "run: npm run check-config --if-present -- --env production",
+        ),
+        /check-config step must not be --if-present/,
+      ],
       [DEPLOY.replace("environment: production\n    concurrency", "concurrency"), /environment production/],
       [DEPLOY.replace(/RESULT_SIGNING_KEY\n/, "RESULT_SIGNING_KEY\n            STRIPE_KEY\n"), /STRIPE_KEY/],
       [DEPLOY.replace("node-version: 20", "node-version: 18"), /not Node 20/],

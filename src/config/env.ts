@@ -9,15 +9,22 @@
  * deployment may leave out of its wrangler.toml (requests then go through
  * unlimited, and the log says so).
  */
-export type SecretName =
-  | "PEAKA_API_KEY"
-  | "PEAKA_US_API_KEY"
-  | "PEAKA_EU_API_KEY"
-  | "ADMIN_TOKEN"
-  | "LINK_SIGNING_KEY"
-  | "RIVERY_API_TOKEN"
-  | "RIVERY_US_API_TOKEN"
-  | "RIVERY_EU_API_TOKEN";
+export const SECRET_NAMES = [
+  "PEAKA_API_KEY",
+  "PEAKA_US_API_KEY",
+  "PEAKA_EU_API_KEY",
+  "ADMIN_TOKEN",
+  "LINK_SIGNING_KEY",
+  "RESULT_SIGNING_KEY",
+  "ADMIN_TOKEN_PREVIOUS",
+  "LINK_SIGNING_KEY_PREVIOUS",
+  "RESULT_SIGNING_KEY_PREVIOUS",
+  "RIVERY_API_TOKEN",
+  "RIVERY_US_API_TOKEN",
+  "RIVERY_EU_API_TOKEN",
+] as const;
+
+export type SecretName = (typeof SECRET_NAMES)[number];
 
 export type RateLimiterBinding = "API_RATE_LIMITER" | "START_RATE_LIMITER" | "CALLBACK_RATE_LIMITER";
 

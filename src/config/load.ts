@@ -8,6 +8,7 @@ import {
   type ConfigProblem,
   type EntrySecret,
   type RiveryZone,
+  type RotatedSecret,
   ZONES,
   type Zone,
   type ZoneConfig,
@@ -113,12 +114,19 @@ function parseRivery(c: Collector, env: Env, zone: Zone): RiveryZone | undefined
   return { apiUrl, problem: tokens.problems[0] ?? { variable: `RIVERY_API_TOKEN (or ${own})`, reason: "is not set" } };
 }
 
-function parseEntrySecret(env: Env, name: "ADMIN_TOKEN" | "LINK_SIGNING_KEY" | "RESULT_SIGNING_KEY"): EntrySecret {
+function parseEntrySecret(env: Env, name: RotatedSecret): EntrySecret {
   const collector = new Collector();
   const value = collector.parse(env, name, schemas.entrySecretSchema);
-  if (value !== undefined) return { state: "set", value };
-  const problem = collector.problems[0];
-  return problem ? { state: "invalid", problem } : { state: "unset" };
+  const previousName = `${name}_PREVIOUS` as const;
+  const previous = collector.parse(env, previousName, schemas.entrySecretSchema);
+  // With the current key valid, a problem can only be the previous key's.
+  const [problem] = collector.problems;
+  if (value !== undefined) return { state: "set", value, previous, previousProblem: problem };
+  if (problem) return { state: "invalid", problem };
+  // The old key alone: the new one was most likely put under the wrong name.
+  return previous === undefined
+    ? { state: "unset" }
+    : { state: "invalid", problem: { variable: name, reason: `is not set, but ${previousName} is` } };
 }
 
 /** Paths the worker serves itself, which the configurable paths must not shadow. */

@@ -29,14 +29,27 @@ export interface ConfigProblem {
 }
 
 /**
- * A secret that switches an entry point on (ADMIN_TOKEN, LINK_SIGNING_KEY).
- * Unset disables only that entry point; an invalid value fails only the
- * requests that need it, naming the variable.
+ * A secret that switches an entry point on (ADMIN_TOKEN, LINK_SIGNING_KEY,
+ * RESULT_SIGNING_KEY). Unset disables only that entry point; an invalid
+ * value fails only the requests that need it, naming the variable.
+ *
+ * `previous` is `<NAME>_PREVIOUS` during a rotation (docs/deploy.md): values
+ * the worker checks are accepted under either key. An invalid one is left out
+ * and reported (`previousProblem`), so a typo in the old key never takes the
+ * new one down.
  */
 export type EntrySecret =
   | { readonly state: "unset" }
-  | { readonly state: "set"; readonly value: string }
+  | {
+      readonly state: "set";
+      readonly value: string;
+      readonly previous?: string | undefined;
+      readonly previousProblem?: ConfigProblem | undefined;
+    }
   | { readonly state: "invalid"; readonly problem: ConfigProblem };
+
+/** The secrets that may have a second, `<NAME>_PREVIOUS` value during a rotation. */
+export type RotatedSecret = "ADMIN_TOKEN" | "LINK_SIGNING_KEY" | "RESULT_SIGNING_KEY";
 
 /** One zone's Rivery API: the base URL always, the token when one is set (RIVERY_<ZONE>_API_TOKEN, else RIVERY_API_TOKEN). */
 export interface RiveryZone {

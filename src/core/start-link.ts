@@ -61,10 +61,24 @@ export function linkSigningKey(deps: Deps): string {
   return key.value;
 }
 
+/**
+ * Verifies a link under LINK_SIGNING_KEY and, during a rotation, under
+ * LINK_SIGNING_KEY_PREVIOUS: links handed out before the rotation stay good
+ * until they expire (at most 15 minutes).
+ */
+async function verifyLink(deps: Deps, query: string) {
+  const key = linkSigningKey(deps);
+  const options = { now: deps.clock.now() };
+  const check = await verifyStartLink(query, key, options);
+  const { linkSigningKey: secret } = deps.config;
+  if (check.ok || check.reason !== "bad_signature" || secret.state !== "set" || !secret.previous) return check;
+  return verifyStartLink(query, secret.previous, options);
+}
+
 /** Verifies a signed "Connect" link (signature, expiry) and checks its fields; the edge picks the platform's way on. */
 export async function acceptStartLink(deps: Deps, query: string): Promise<AcceptedLink> {
-  const { config, log, clock } = deps;
-  const check = await verifyStartLink(query, linkSigningKey(deps), { now: clock.now() });
+  const { config, log } = deps;
+  const check = await verifyLink(deps, query);
   if (!check.ok) {
     log.outcome = `link_${check.reason}`;
     throw new AppFailure(check.reason === "expired" ? "link_expired" : "link_invalid", {

@@ -1,7 +1,18 @@
 // Generated from result.js by `npm run types`: change the JSDoc there, not this file.
 /**
- * Signs a result: a compact JWS with header {"alg":"HS256","typ":"JWT"}, the
- * given claims, and `iat`, `exp` (`iat` + ttl) and `jti` (a random UUID unless given).
+ * The key's id, sent as the header's `kid`: the first 8 bytes of the key's
+ * SHA-256, base64url (11 characters). It tells keys apart without revealing
+ * them: finding a key from it is no easier than from the token's signature,
+ * which every result already carries.
+ *
+ * @param {string} key
+ * @returns {Promise<string>}
+ */
+export function resultKeyId(key: string): Promise<string>;
+/**
+ * Signs a result: a compact JWS with header {"alg":"HS256","typ":"JWT","kid":…}
+ * (`kid` from `resultKeyId`), the given claims, and `iat`, `exp` (`iat` + ttl)
+ * and `jti` (a random UUID unless given).
  *
  * @param {ResultInput} claims
  * @param {string} key RESULT_SIGNING_KEY.
@@ -17,14 +28,23 @@ export function signResult(claims: ResultInput, key: string, options?: SignResul
  * within the clock tolerance), `exp - iat` at most 600 seconds, `status`
  * success or fail.
  *
+ * During a key rotation pass both keys, `[newKey, oldKey]`: a token whose
+ * `kid` matches one of them is checked under that key only; one without a
+ * `kid` (signed before this version) or with a `kid` none matches is tried
+ * under each.
+ *
  * @param {unknown} token The `result` query parameter, as received.
- * @param {string} key RESULT_SIGNING_KEY, the same secret the worker has.
+ * @param {string | readonly string[]} key RESULT_SIGNING_KEY, the same secret the worker has, or several.
  * @param {VerifyResultOptions} options
  * @returns {Promise<ResultClaims>}
  * @throws {ResultVerificationError} when the token is refused (see its `code`).
  * @throws {TypeError} when the key or the options are unusable.
  */
-export function verifyResult(token: unknown, key: string, options: VerifyResultOptions): Promise<ResultClaims>;
+export function verifyResult(
+  token: unknown,
+  key: string | readonly string[],
+  options: VerifyResultOptions,
+): Promise<ResultClaims>;
 /** Default lifetime of a result, in seconds. */
 export const RESULT_TTL_SECONDS: 300;
 /** Longest lifetime (`exp - iat`) signed or accepted, in seconds. */

@@ -9,6 +9,8 @@
  *
  * The HMAC key is the secret's UTF-8 bytes. Only HS256 is signed or
  * accepted: the algorithm is fixed here, never taken from a token's header.
+ * The header's `kid` names the key (`resultKeyId`), so that during a key
+ * rotation a verifier holding both keys picks the right one.
  *
  * Plain JavaScript so that `import { verifyResult } from
  * "peaka-connect-edge/result"` works in Node without a build step. Its types
@@ -89,7 +91,6 @@ import { assertKey, base64url, hmacKey } from "./hmac-key.js";
  * @property {number} [clockToleranceSeconds] Leeway for `exp` and `iat`; default 30.
  */
 
-const HEADER = '{"alg":"HS256","typ":"JWT"}';
 const STATUSES = ["success", "fail"];
 const VIAS = ["exchange", "redirect"];
 /** Claims signResult sets itself. */
@@ -175,8 +176,24 @@ function decodeObject(part) {
 }
 
 /**
- * Signs a result: a compact JWS with header {"alg":"HS256","typ":"JWT"}, the
- * given claims, and `iat`, `exp` (`iat` + ttl) and `jti` (a random UUID unless given).
+ * The key's id, sent as the header's `kid`: the first 8 bytes of the key's
+ * SHA-256, base64url (11 characters). It tells keys apart without revealing
+ * them: finding a key from it is no easier than from the token's signature,
+ * which every result already carries.
+ *
+ * @param {string} key
+ * @returns {Promise<string>}
+ */
+export async function resultKeyId(key) {
+  assertKey(key, MIN_KEY_LENGTH, "result signing key");
+  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(key));
+  return base64url(new Uint8Array(digest).slice(0, 8));
+}
+
+/**
+ * Signs a result: a compact JWS with header {"alg":"HS256","typ":"JWT","kid":…}
+ * (`kid` from `resultKeyId`), the given claims, and `iat`, `exp` (`iat` + ttl)
+ * and `jti` (a random UUID unless given).
  *
  * @param {ResultInput} claims
  * @param {string} key RESULT_SIGNING_KEY.
@@ -217,7 +234,8 @@ export async function signResult(claims, key, options = {}) {
   payload.exp = iat + ttl;
   payload.jti = claims.jti ?? crypto.randomUUID();
 
-  const input = `${base64url(encoder.encode(HEADER))}.${base64url(encoder.encode(JSON.stringify(payload)))}`;
+  const header = JSON.stringify({ alg: "HS256", typ: "JWT", kid: await resultKeyId(key) });
+  const input = `${base64url(encoder.encode(header))}.${base64url(encoder.encode(JSON.stringify(payload)))}`;
   const mac = await crypto.subtle.sign("HMAC", await hmacKey(key), encoder.encode(input));
   return `${input}.${base64url(new Uint8Array(mac))}`;
 }
@@ -230,15 +248,22 @@ export async function signResult(claims, key, options = {}) {
  * within the clock tolerance), `exp - iat` at most 600 seconds, `status`
  * success or fail.
  *
+ * During a key rotation pass both keys, `[newKey, oldKey]`: a token whose
+ * `kid` matches one of them is checked under that key only; one without a
+ * `kid` (signed before this version) or with a `kid` none matches is tried
+ * under each.
+ *
  * @param {unknown} token The `result` query parameter, as received.
- * @param {string} key RESULT_SIGNING_KEY, the same secret the worker has.
+ * @param {string | readonly string[]} key RESULT_SIGNING_KEY, the same secret the worker has, or several.
  * @param {VerifyResultOptions} options
  * @returns {Promise<ResultClaims>}
  * @throws {ResultVerificationError} when the token is refused (see its `code`).
  * @throws {TypeError} when the key or the options are unusable.
  */
 export async function verifyResult(token, key, options) {
-  assertKey(key, MIN_KEY_LENGTH, "result signing key");
+  const keys = typeof key === "string" ? [key] : Array.isArray(key) ? key : [];
+  if (keys.length === 0) throw new TypeError("verifyResult: key must be a string or a non-empty array of strings.");
+  for (const k of keys) assertKey(k, MIN_KEY_LENGTH, "result signing key");
   const {
     audience,
     issuer,
@@ -261,6 +286,7 @@ export async function verifyResult(token, key, options) {
   if (header.alg !== "HS256") refuse("algorithm", "the algorithm is not HS256");
   if (header.typ !== undefined && header.typ !== "JWT") refuse("malformed", "typ is not JWT");
   if (header.crit !== undefined) refuse("malformed", "critical header extensions are not supported");
+  if (header.kid !== undefined && typeof header.kid !== "string") refuse("malformed", "kid is not a string");
   const [, body = "", signature = ""] = parts;
   if (parts.length !== 3 || body === "" || !BASE64URL.test(body)) refuse("malformed", "not three base64url parts");
 
@@ -268,13 +294,14 @@ export async function verifyResult(token, key, options) {
   // signature, so a token cannot be re-spelled into a second valid one.
   if (!SIGNATURE.test(signature)) refuse("signature", "the signature does not match");
   const mac = Uint8Array.from(atob(signature.replaceAll("-", "+").replaceAll("_", "/")), (c) => c.charCodeAt(0));
-  const signed = `${parts[0]}.${body}`;
-  if (
-    base64url(mac) !== signature ||
-    !(await crypto.subtle.verify("HMAC", await hmacKey(key), mac, encoder.encode(signed)))
-  ) {
-    refuse("signature", "the signature does not match");
+  const signed = encoder.encode(`${parts[0]}.${body}`);
+  const ids = await Promise.all(keys.map(resultKeyId));
+  const named = keys.filter((_, i) => ids[i] === header.kid);
+  let valid = false;
+  for (const k of named.length > 0 ? named : keys) {
+    valid ||= await crypto.subtle.verify("HMAC", await hmacKey(k), mac, signed);
   }
+  if (base64url(mac) !== signature || !valid) refuse("signature", "the signature does not match");
 
   const claims = decodeObject(body);
   if (!claims) refuse("malformed", "the payload is not a base64url JSON object");

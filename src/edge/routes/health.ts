@@ -48,6 +48,7 @@ export function configProblems(config: Config): (ConfigProblem & { zone?: Zone }
   }
   for (const secret of [config.adminToken, config.linkSigningKey, config.resultSigningKey]) {
     if (secret.state === "invalid") problems.push(secret.problem);
+    else if (secret.state === "set" && secret.previousProblem) problems.push(secret.previousProblem);
   }
   if (config.publicOrigins.size === 0) {
     problems.push({ variable: "PUBLIC_ORIGINS", reason: "is not set: no connection can start" });
@@ -55,9 +56,21 @@ export function configProblems(config: Config): (ConfigProblem & { zone?: Zone }
   return problems;
 }
 
+/** Secrets with a `_PREVIOUS` in use: a rotation in progress (docs/deploy.md), by name, to finish later. */
+function rotating({ adminToken, linkSigningKey, resultSigningKey }: Config): string[] {
+  return Object.entries({
+    ADMIN_TOKEN: adminToken,
+    LINK_SIGNING_KEY: linkSigningKey,
+    RESULT_SIGNING_KEY: resultSigningKey,
+  })
+    .filter(([, s]) => s.state === "set" && s.previous)
+    .map(([name]) => name);
+}
+
 export function health(c: Context<AppEnv>): Response {
   const config = c.get("config");
   const problems = configProblems(config);
+  const rotation = rotating(config);
   const log = c.get("log");
   log.route = "health";
   log.outcome = problems.length === 0 ? "ok" : "degraded";
@@ -72,6 +85,7 @@ export function health(c: Context<AppEnv>): Response {
     start: { api: config.adminToken.state === "set", links: config.linkSigningKey.state === "set" },
     browserBinding: config.browserBinding,
     signedResult: config.resultSigningKey.state === "set",
+    ...(rotation.length > 0 ? { rotating: rotation } : {}),
     ...(problems.length > 0 ? { problems } : {}),
   });
 }

@@ -9,10 +9,18 @@ import type { AppEnv } from "../../context";
 
 const BEARER = /^Bearer +([\x21-\x7e]{1,4096})$/i;
 
+/** Compares with every token, so the timing does not tell which one matched. */
+async function matchesAny(presented: string, tokens: (string | undefined)[]): Promise<boolean> {
+  const results = await Promise.all(tokens.map((t) => t !== undefined && equalSecrets(presented, t)));
+  return results.includes(true);
+}
+
 /**
  * Guards every `/api/*` request: the API exists only when ADMIN_TOKEN is
- * set, the caller presents it as a bearer token (compared in constant time),
- * and then counts against the rate limit keyed by the token's hash.
+ * set, the caller presents it (or, during a rotation, ADMIN_TOKEN_PREVIOUS)
+ * as a bearer token, compared in constant time with both, and then counts
+ * against the rate limit keyed by the presented token's hash: each token has
+ * its own budget.
  */
 export async function authorizeApi(c: Context<AppEnv>, next: Next): Promise<void> {
   c.get("log").route = "api";
@@ -25,7 +33,7 @@ export async function authorizeApi(c: Context<AppEnv>, next: Next): Promise<void
   requirePublicOrigin(c.get("deps"));
 
   const presented = BEARER.exec(c.req.header("authorization")?.trim() ?? "")?.[1];
-  if (presented === undefined || !(await equalSecrets(presented, secret.value))) {
+  if (presented === undefined || !(await matchesAny(presented, [secret.value, secret.previous]))) {
     throw new AppFailure("unauthorized", {
       detail: "Send Authorization: Bearer <ADMIN_TOKEN>.",
       headers: { "WWW-Authenticate": 'Bearer realm="peaka-connect-edge"' },
