@@ -98,6 +98,12 @@ export const RiveryConnectionResponse = component(
 );
 export type RiveryConnectionResponse = z.infer<typeof RiveryConnectionResponse>;
 
+const CreateConnectionAnswer = component(
+  "CreateConnectionAnswer",
+  z.union([CreateConnectionResponse, RiveryConnectionResponse]),
+  '`CreateConnectionResponse` for Peaka, `RiveryConnectionResponse` for `platform: "rivery"`.',
+);
+
 /** What a handler may answer: readonly arrays, as the core hands them over. */
 type Answer<T> = { readonly [K in keyof T]: T[K] extends (infer U)[] | undefined ? readonly U[] | undefined : T[K] };
 export type CreateConnectionResponse = Answer<z.infer<typeof CreateConnectionResponse>>;
@@ -196,7 +202,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     responses: {
       201: {
         description: "Created (Peaka), or a Rivery session opened.",
-        schema: z.union([CreateConnectionResponse, RiveryConnectionResponse]),
+        schema: CreateConnectionAnswer,
       },
     },
     errors: ["return_url_not_allowed", ...PLATFORM_ERRORS],
