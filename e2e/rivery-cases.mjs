@@ -31,7 +31,7 @@ async function startRivery(ctx, tab, zone, { blockPopup = false } = {}) {
   await page.waitForURL(
     (url) => url.origin === new URL(ctx.stack.urls.relay).origin && url.pathname === "/oauth2/wait",
   );
-  const text = (await page.textContent("main")) ?? "";
+  const text = (await page.textContent("body")) ?? "";
   assert.match(text, /notices by itself/, "the page says it continues by itself");
   let popup;
   if (blockPopup) {
