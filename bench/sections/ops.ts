@@ -93,6 +93,27 @@ async function count(
 
 const get = (url: string) => fetch(url, { redirect: "manual" });
 
+/** A pending connect session, as a start writes it: the flow records below name it, so the flow settles it. */
+async function seedSession(store: Store, sessionId: string, connectionId: string): Promise<{ sessionId: string }> {
+  const now = Date.now();
+  await store.putSession(sessionId, {
+    sessionId,
+    platform: "peaka",
+    type: "google_analytics",
+    zone: "us",
+    display: "redirect",
+    returnUrl: RETURN_URL,
+    status: "pending",
+    connectionId,
+    createdAt: now,
+    deadline: now + 3_600_000,
+  });
+  return { sessionId };
+}
+
+/** `cs_` + 24 base64url characters, distinct per flow and request. */
+const sessionIdFor = (flow: string, i: number) => `cs_${`${flow}${i}`.padEnd(24, "0")}`;
+
 export async function measureOps(workers: OpsWorkers, n: number): Promise<FlowOps[]> {
   const { relayOneZone, relayTwoZones, exchange, upstream } = workers;
   const results: FlowOps[] = [];
@@ -130,6 +151,7 @@ export async function measureOps(workers: OpsWorkers, n: number): Promise<FlowOp
       zone: "us",
       mode: "relay",
       createdAt: Date.now(),
+      ...(await seedSession(completionStore, sessionIdFor("done", i), `conn_done_${i}`)),
     });
   }
   results.push(
@@ -140,12 +162,21 @@ export async function measureOps(workers: OpsWorkers, n: number): Promise<FlowOp
   );
 
   const exchangeStore = new Store(kvOverHttp(exchange), 3600);
-  await exchangeStore.putState("state-exchange", { connectionId: CONNECTION_ID, returnUrl: RETURN_URL, zone: "us" });
+  // One session for every exchange below: the first settles it (and raises
+  // its webhook); the rest find it settled and raise none.
+  const exchangeSession = await seedSession(exchangeStore, sessionIdFor("exchange", 0), CONNECTION_ID);
+  await exchangeStore.putState("state-exchange", {
+    connectionId: CONNECTION_ID,
+    returnUrl: RETURN_URL,
+    zone: "us",
+    ...exchangeSession,
+  });
   await exchangeStore.putConnection(CONNECTION_ID, {
     returnUrl: RETURN_URL,
     zone: "us",
     mode: "exchange",
     createdAt: 0,
+    ...exchangeSession,
   });
   results.push(
     await count(
