@@ -19,6 +19,9 @@ export const SECRET_NAMES = [
   "ADMIN_TOKEN_PREVIOUS",
   "LINK_SIGNING_KEY_PREVIOUS",
   "RESULT_SIGNING_KEY_PREVIOUS",
+  "RIVERY_API_TOKEN",
+  "RIVERY_US_API_TOKEN",
+  "RIVERY_EU_API_TOKEN",
 ] as const;
 
 export type SecretName = (typeof SECRET_NAMES)[number];
