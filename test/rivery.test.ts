@@ -450,6 +450,27 @@ describe("polling Rivery", () => {
     logs.expectAbsent(ACCESS, REFRESH, CLIENT_ID, TOKEN);
   });
 
+  it("a popup session's poll answers the opener message, for the return URL's origin only", async () => {
+    mockRivery({ credentials: () => HttpResponse.json(CREDENTIALS) });
+    const h = harness();
+    const s = await started(h, { display: "popup" });
+    const json = await body(await s.poll());
+    const next = new URL(json.next as string);
+    expect(json.popup).toEqual({
+      t: "https://app.example.com",
+      m: {
+        source: "peaka-connect-edge",
+        sessionId: s.sessionId,
+        connectionId: "64ab01cd",
+        status: "success",
+        result: next.searchParams.get("result"),
+      },
+    });
+    // A redirect session gets no message: its page only navigates.
+    const plain = await started(harness());
+    expect(await body(await plain.poll())).not.toHaveProperty("popup");
+  });
+
   it("concurrent polls share one credentials call and one PUT", async () => {
     const { seen } = mockRivery({
       credentials: async () => {

@@ -190,6 +190,12 @@ export interface SessionView {
   readonly connectionId?: string;
   /** Where the browser goes once the session is over: the return URL with the outcome and `result`. */
   readonly next?: string;
+  /**
+   * A popup session's outcome for the window that opened the waiting page:
+   * `t` the allow-listed return URL's origin (the only target it is posted
+   * to), `m` the message. Without an opener the page goes to `next`.
+   */
+  readonly popup?: { readonly t: string; readonly m: unknown };
 }
 
 // Concurrent polls of one session in this isolate share one round with
@@ -217,10 +223,9 @@ export async function pollSession(deps: Deps, sessionId: string): Promise<Sessio
   const success = status === "succeeded";
   const error = success ? undefined : (session.error ?? (status === "expired" ? "expired" : "rivery_rejected"));
   deps.log.error = error;
-  // With display "popup", flowReturn adds `popup` (the opener message). The
-  // hook: once src/edge/popup-page.ts is on main, `next` for such a session
-  // points at a worker page that renders it; until then the popup window
-  // itself goes to the return URL (the popup page's own fallback).
+  // With display "popup" the waiting page is itself the popup connect()
+  // opened: it posts flowReturn's message to its opener, as the popup page
+  // does for Peaka, and goes to `next` only when there is no opener.
   const back = await flowReturn(deps, session.returnUrl, {
     connectionId,
     status: success ? "success" : "fail",
@@ -229,7 +234,12 @@ export async function pollSession(deps: Deps, sessionId: string): Promise<Sessio
     via: "exchange",
     session,
   });
-  return { status, ...(connectionId ? { connectionId } : {}), next: back.location };
+  return {
+    status,
+    ...(connectionId ? { connectionId } : {}),
+    next: back.location,
+    ...(back.popup ? { popup: { t: back.popup.targetOrigin, m: back.popup.message } } : {}),
+  };
 }
 
 /** Settles the session and forgets the pull (after the response). */
