@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { verifyResult } from "../src/security/result.js";
-import { openTab, settleOn } from "./journey.mjs";
+import { openPopup, openTab, popupOutcome, settleOn } from "./journey.mjs";
 
 /**
  * Clicks the demo's Rivery button and waits for the waiting page and its popup.
@@ -91,6 +91,32 @@ export function riveryCases() {
         await popup.click("#authorise");
         assert.match((await popup.textContent("body")) ?? "", /"Connected":true/, "Rivery's own dead end");
         await assertBack(ctx, tab, { status: "success" });
+      },
+    ),
+    riveryCase(
+      "popup mode: the waiting page is connect()'s popup and hands the outcome to the opener",
+      "rivery-eu-popup",
+      "eu",
+      async (ctx, tab) => {
+        const waiting = await openPopup(tab, ctx.stack, { flowId: "rivery", zone: "eu" });
+        await waiting.page.waitForURL((url) => url.pathname === "/oauth2/wait");
+        // Opened without a click inside the popup, Rivery's window may be
+        // blocked: the waiting page's button opens it either way.
+        let consent = ctx.browser
+          .pages()
+          .find((page) => new URL(page.url()).origin === new URL(ctx.stack.urls.rivery).origin);
+        if (!consent) {
+          [consent] = await Promise.all([waiting.page.context().waitForEvent("page"), waiting.page.click("#o")]);
+        }
+        await consent.waitForLoadState();
+        const closed = waiting.page.waitForEvent("close");
+        await consent.click("#authorise");
+        await closed;
+        const outcome = await popupOutcome(tab, "resolved", 30_000);
+        assert.equal(outcome.status, "success");
+        assert.match(outcome.connectionId, /^[0-9a-f]{24}$/, "Rivery's _id");
+        assert.match(outcome.result, /^verified \(success via /, "the backend verified result");
+        assert.equal(new URL(tab.page.url()).pathname, "/", "the opener never left its page");
       },
     ),
     riveryCase("a blocked popup: the button opens it", "rivery-eu-blocked-popup", "eu", async (ctx, tab) => {

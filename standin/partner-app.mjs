@@ -145,7 +145,7 @@ function homePage(options) {
   <div class="card"><h2>Rivery</h2><p class="muted">A second platform: the worker opens a Rivery credentials
   request, shows a waiting page that opens Rivery's consent in a popup, and creates the connection itself once
   the user has authorised (local <a href="${escapeHtml(options.rivery ?? "")}">Rivery stand-in</a>; pick a fault on its consent page).</p>
-  <table><tr><td>${escapeHtml(RIVERY_FLOW.title)}</td><td>${connectButtons(RIVERY_FLOW)}</td></tr></table></div>
+  <table><tr><th>flow</th><th>zone</th><th>popup</th></tr><tr><td>${escapeHtml(RIVERY_FLOW.title)}</td><td>${connectButtons(RIVERY_FLOW)}</td><td>${popupButtons(RIVERY_FLOW)}</td></tr></table></div>
   <div class="card"><h2>Other paths</h2><ul>
   <li>Peaka failing during the exchange: start a 2.b.3 flow and pick a fault on the consent screen.</li>
   <li>OAuth app registered with another redirect URI (<code>${escapeHtml(MISREGISTERED_REDIRECT_URI)}</code>):
