@@ -29,6 +29,7 @@ import {
   settleOn,
   where,
 } from "./journey.mjs";
+import { riveryCases } from "./rivery-cases.mjs";
 
 /**
  * @typedef {object} CaseContext
@@ -661,6 +662,7 @@ export function allCases() {
     popupClosedCase,
     popupBlockedCase,
     popupCoopCase,
+    ...riveryCases(),
   );
   return cases;
 }

@@ -74,7 +74,7 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 try {
-  const names = ["app", "relay", "exchange", "us", "eu", "platform", "relayInspector", "exchangeInspector"];
+  const names = ["app", "relay", "exchange", "us", "eu", "platform", "rivery", "relayInspector", "exchangeInspector"];
   const ports = Object.fromEntries(await Promise.all(names.map(async (name) => [name, await freePort()])));
   const started = Date.now();
   stack = await startStack({
@@ -130,6 +130,9 @@ try {
       stack.secrets.apiKey,
       stack.secrets.adminToken,
       stack.secrets.linkSigningKey,
+      stack.secrets.riveryToken,
+      // Rivery credentials the stand-in issued: they must pass through the worker unlogged.
+      ...stack.rivery.issuedSecrets(),
       ...stack.platform.clientIds.map(clientSecretFor),
       DEMO_STRIPE_TOKEN,
     ].filter((secret) => secret !== "");

@@ -15,6 +15,7 @@ const USAGE = `Usage: npm run sign-link -- --type TYPE --return URL [options]
   --zone us|eu     Peaka zone (default: the worker's choice by host, else PEAKA_ZONE)
   --reference REF  your own key for the session (1-256 printable ASCII), signed
   --display MODE   redirect (default) or popup, signed
+  --platform peaka|rivery  where the connection is made (default: peaka; rivery: --type is the datasource_id)
   --ttl SECONDS    lifetime, 1-${MAX_LINK_TTL_SECONDS} (default ${DEFAULT_LINK_TTL_SECONDS})
   --base URL       the worker's origin (default: $START_LINK_BASE_URL, else http://localhost:8787)
 
@@ -35,6 +36,7 @@ try {
       zone: { type: "string" },
       reference: { type: "string" },
       display: { type: "string" },
+      platform: { type: "string" },
       ttl: { type: "string" },
       base: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -66,6 +68,7 @@ try {
       ...(values.zone !== undefined ? { zone: values.zone } : {}),
       ...(values.reference !== undefined ? { reference: values.reference } : {}),
       ...(values.display !== undefined ? { display: values.display } : {}),
+      ...(values.platform !== undefined ? { platform: values.platform } : {}),
       ...(ttl !== undefined ? { ttlSeconds: ttl } : {}),
     },
     key,

@@ -15,6 +15,7 @@ export const COMPLETE_PATH = "/oauth2/complete";
  * @property {string} [clientId]    The partner's own OAuth app; absent for Peaka's app.
  * @property {"query" | "form_post"} responseMode
  * @property {"peaka" | "edge"} callback  Whose callback the provider sends the browser to.
+ * @property {"rivery"} [platform]  Rivery instead of Peaka (RIVERY_FLOW).
  */
 
 /** @type {readonly Flow[]} */
@@ -89,6 +90,22 @@ export const TOKEN_FLOW = {
   token: true,
 };
 
+/**
+ * Rivery: the worker creates the pull, the user authorises in a popup from
+ * the worker's waiting page, and the worker creates the connection once the
+ * credentials are there. Always through the server API (both workers serve it).
+ * @type {Flow & { platform: "rivery" }}
+ */
+export const RIVERY_FLOW = {
+  id: "rivery",
+  option: "Rivery",
+  title: "Rivery OAuth2 connection (Google Sheets), waiting page and popup",
+  worker: "relay",
+  responseMode: "query",
+  callback: "edge",
+  platform: "rivery",
+};
+
 /** The demo's Stripe token: a value the tests look for in logs. */
 export const DEMO_STRIPE_TOKEN = "demo-stripe-token-4f9a2c";
 
@@ -128,7 +145,7 @@ export const ZONES = ["us", "eu"];
 
 /** @param {string} id */
 export function flowById(id) {
-  return [...FLOWS, TOKEN_FLOW, MISREGISTERED_FLOW].find((flow) => flow.id === id);
+  return [...FLOWS, TOKEN_FLOW, MISREGISTERED_FLOW, RIVERY_FLOW].find((flow) => flow.id === id);
 }
 
 /**

@@ -5,7 +5,15 @@
 import { readFile } from "node:fs/promises";
 import { Webhook } from "standardwebhooks";
 import { verifyResult } from "../src/security/result.js";
-import { FLOWS, flowById, MISREGISTERED_FLOW, MISREGISTERED_REDIRECT_URI, TOKEN_FLOW, ZONES } from "./flows.mjs";
+import {
+  FLOWS,
+  flowById,
+  MISREGISTERED_FLOW,
+  MISREGISTERED_REDIRECT_URI,
+  RIVERY_FLOW,
+  TOKEN_FLOW,
+  ZONES,
+} from "./flows.mjs";
 import { escapeHtml, hiddenInputs, layout } from "./html.mjs";
 import { HttpError, handler, listen, readBody, redirect, requestParams, sendHtml, sendJson } from "./http.mjs";
 
@@ -21,6 +29,7 @@ const CLIENT_FILE = new URL("../src/client/connect.js", import.meta.url);
  * @property {string} startedVia                 Shown on the page: how connections are started.
  * @property {Record<"us" | "eu", string>} standins
  * @property {string} platform                   The OAuth server's origin.
+ * @property {string} [rivery]                   The Rivery stand-in's origin.
  * @property {string} [resultSigningKey]         RESULT_SIGNING_KEY: the landing page verifies `result` with it.
  * @property {string} [webhookSecret]            WEBHOOK_SECRET: POST /webhooks verifies deliveries with it.
  * @property {boolean} [quiet]
@@ -195,6 +204,10 @@ function homePage(options, received) {
   the outcome shows here, without leaving the page.</p>
   <label><input type="checkbox" id="popup-fallback"> if the browser blocks the popup, go the full-page way</label>
   <table id="popup-outcome">${outcome}</table></div>
+  <div class="card"><h2>Rivery</h2><p class="muted">A second platform: the worker opens a Rivery credentials
+  request, shows a waiting page that opens Rivery's consent in a popup, and creates the connection itself once
+  the user has authorised (local <a href="${escapeHtml(options.rivery ?? "")}">Rivery stand-in</a>; pick a fault on its consent page).</p>
+  <table><tr><th>flow</th><th>zone</th><th>popup</th></tr><tr><td>${escapeHtml(RIVERY_FLOW.title)}</td><td>${connectButtons(RIVERY_FLOW)}</td><td>${popupButtons(RIVERY_FLOW)}</td></tr></table></div>
   <div class="card"><h2>Other paths</h2><ul>
   <li>Peaka failing during the exchange: start a 2.b.3 flow and pick a fault on the consent screen.</li>
   <li>OAuth app registered with another redirect URI (<code>${escapeHtml(MISREGISTERED_REDIRECT_URI)}</code>):

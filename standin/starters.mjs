@@ -8,6 +8,8 @@ import { CALLBACK_PATH, COMPLETE_PATH, clientSecretFor, DEMO_STRIPE_TOKEN } from
 
 const CONNECTION_TYPE = "google_analytics";
 const TOKEN_TYPE = "stripe";
+/** Rivery's datasource_id for Google Sheets, as in Rivery's article. */
+const RIVERY_DATASOURCE = "gspreadsheet";
 
 /**
  * @typedef {{ flow: import("./flows.mjs").Flow, zone: "us" | "eu", returnUrl: string, display?: "popup" }} StartRequest
@@ -49,7 +51,8 @@ export function edgeStarter(options) {
     const name = `demo-${flow.id}-${zone}`;
     const credential = credentialFor(flow);
     const shown = display ? { display } : {};
-    if (!credential && options.signLink) {
+    const rivery = flow.platform === "rivery";
+    if (!credential && !rivery && options.signLink) {
       return { location: await options.signLink({ type: CONNECTION_TYPE, name, returnUrl, zone, ...shown }, worker) };
     }
     const response = await fetch(new URL("/api/v1/connections", worker), {
@@ -60,11 +63,12 @@ export function edgeStarter(options) {
         Accept: "application/json",
       },
       body: JSON.stringify({
-        type: flow.token ? TOKEN_TYPE : CONNECTION_TYPE,
+        type: rivery ? RIVERY_DATASOURCE : flow.token ? TOKEN_TYPE : CONNECTION_TYPE,
         name,
         returnUrl,
         zone,
         ...shown,
+        ...(rivery ? { platform: "rivery" } : {}),
         ...(credential ? { credential } : {}),
       }),
       redirect: "manual",
@@ -85,6 +89,8 @@ export function edgeStarter(options) {
  */
 export function directStarter(options) {
   return async ({ flow, zone }) => {
+    if (flow.platform === "rivery")
+      throw new Error("Rivery flows start through the edge worker only (npm run dev without --direct).");
     const worker = options.workers[flow.worker];
     const credential = credentialFor(flow);
     const body = flow.token

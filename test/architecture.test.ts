@@ -102,7 +102,7 @@ describe("architecture", () => {
     const naming = Object.entries(SOURCES)
       .filter(([path]) => unitOf(path) === "core" && path !== "core/platform.ts")
       // Comments aside, and the log field `peakaStatus`, whose name is part of the log format.
-      .filter(([, text]) => /peaka/i.test(text.replace(/\/\/.*|\/\*[\s\S]*?\*\/|peakaStatus/g, "")))
+      .filter(([, text]) => /peaka|rivery/i.test(text.replace(/\/\/.*|\/\*[\s\S]*?\*\/|peakaStatus/g, "")))
       .map(([path]) => path);
     expect(naming).toEqual([]);
   });

@@ -1,5 +1,5 @@
 // Starts the whole local setup: the platform's OAuth server (oidc-provider),
-// the Peaka stand-in (US and EU), one edge worker per callback mode under
+// the Peaka stand-in (US and EU), the Rivery stand-in, one edge worker per callback mode under
 // `wrangler dev` (local KV, no Cloudflare account), and the demo partner app.
 // `npm run dev` and `npm run test:e2e` both use it, so the tests exercise
 // exactly what a newcomer clicks through.
@@ -14,6 +14,7 @@ import { oauthApps, peakaApps, platformClients } from "../../standin/flows.mjs";
 import { defaultReturnUrl, startPartnerApp } from "../../standin/partner-app.mjs";
 import { startStandin } from "../../standin/peaka.mjs";
 import { startProvider } from "../../standin/provider.mjs";
+import { startRivery } from "../../standin/rivery.mjs";
 import { directStarter, edgeStarter } from "../../standin/starters.mjs";
 import { FAULT_CHOICES } from "../../standin/state.mjs";
 
@@ -21,7 +22,7 @@ export const ROOT = resolve(fileURLToPath(import.meta.url), "../../..");
 const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 
 /** Fixed ports for `npm run dev`, so the printed URLs stay the same between runs. */
-export const DEV_PORTS = { app: 3000, relay: 8787, exchange: 8789, us: 8790, eu: 8791, platform: 8792 };
+export const DEV_PORTS = { app: 3000, relay: 8787, exchange: 8789, us: 8790, eu: 8791, platform: 8792, rivery: 8793 };
 
 const PROJECT_ID = "demo_project";
 
@@ -245,6 +246,7 @@ export async function startStack(options) {
     adminToken: options.entrySecrets?.adminToken ?? `admin-${randomBytes(24).toString("base64url")}`,
     linkSigningKey: options.entrySecrets?.linkSigningKey ?? randomBytes(32).toString("base64url"),
     resultSigningKey: options.entrySecrets?.resultSigningKey ?? randomBytes(32).toString("base64url"),
+    riveryToken: `rivery-standin-${randomBytes(12).toString("hex")}`,
     webhookSecret: options.webhookSecret ?? `whsec_${randomBytes(24).toString("base64")}`,
   };
   const urls = {
@@ -254,6 +256,7 @@ export async function startStack(options) {
     us: `http://localhost:${ports.us}`,
     eu: `http://localhost:${ports.eu}`,
     platform: `http://localhost:${ports.platform}`,
+    rivery: `http://localhost:${ports.rivery}`,
   };
   if (options.freshState) rmSync(options.stateDir, { recursive: true, force: true });
 
@@ -314,6 +317,14 @@ export async function startStack(options) {
       standins[zone] = standin;
     }
 
+    const rivery = await startRivery({
+      port: ports.rivery,
+      origin: urls.rivery,
+      token: secrets.riveryToken,
+      quiet: options.quiet,
+    });
+    stops.push(rivery.close);
+
     const shared = {
       PEAKA_PROJECT_ID: PROJECT_ID,
       PEAKA_API_KEY: secrets.apiKey,
@@ -329,6 +340,9 @@ export async function startStack(options) {
       LINK_SIGNING_KEY: secrets.linkSigningKey,
       // The demo app verifies the signed result with the same key.
       RESULT_SIGNING_KEY: secrets.resultSigningKey,
+      RIVERY_API_TOKEN: secrets.riveryToken,
+      RIVERY_US_API_URL: `http://127.0.0.1:${ports.rivery}/api`,
+      RIVERY_EU_API_URL: `http://127.0.0.1:${ports.rivery}/eu/api`,
       // Both workers send their sessions' webhooks to the demo app (IPv4, like the API URLs),
       // retrying after 2 s rather than 10 so a failed delivery shows up again quickly.
       WEBHOOK_URL: `http://127.0.0.1:${ports.app}/webhooks`,
@@ -393,6 +407,7 @@ export async function startStack(options) {
       workers: workerOrigins,
       standins: { us: urls.us, eu: urls.eu },
       platform: urls.platform,
+      rivery: urls.rivery,
       start,
       startedVia,
       resultSigningKey: secrets.resultSigningKey,
@@ -401,7 +416,7 @@ export async function startStack(options) {
     });
     stops.push(app.close);
 
-    return { urls, secrets, standins, platform, startMode, startedVia, stop };
+    return { urls, secrets, standins, platform, rivery, startMode, startedVia, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -7,6 +7,7 @@ import {
   type Config,
   type ConfigProblem,
   type EntrySecret,
+  type RiveryZone,
   type RotatedSecret,
   type WebhookConfig,
   ZONES,
@@ -44,6 +45,9 @@ export const DEFAULTS = {
   SESSION_TTL_SECONDS: "604800",
   PUBLIC_ORIGINS: "",
   BROWSER_BINDING: "required",
+  RIVERY_US_API_URL: "https://console.rivery.io/api",
+  RIVERY_EU_API_URL: "https://eu-west-1.console.rivery.io/api",
+  RIVERY_VALIDITY_SECONDS: "900",
 } as const satisfies Partial<Record<keyof Env, string>>;
 
 type VarName = Exclude<keyof Env, BindingName>;
@@ -94,6 +98,23 @@ function parseZone(env: Env, zone: Zone): ZoneConfig {
   return { zone, ...values, problems };
 }
 
+/**
+ * A zone's Rivery API. The URL has a default, so a bad one is a config error
+ * for the whole worker; the token is a secret that only Rivery starts need,
+ * so its absence fails only them (config_invalid naming it).
+ */
+function parseRivery(c: Collector, env: Env, zone: Zone): RiveryZone | undefined {
+  const upper = zone.toUpperCase();
+  const apiUrl = c.parse(env, `RIVERY_${upper}_API_URL` as VarName, schemas.riveryApiUrlSchema);
+  if (apiUrl === undefined) return undefined;
+  const own = `RIVERY_${upper}_API_TOKEN` as VarName;
+  const name = raw(env, own) !== undefined ? own : "RIVERY_API_TOKEN";
+  const tokens = new Collector();
+  const token = tokens.parse(env, name, schemas.apiKeySchema);
+  if (token !== undefined) return { apiUrl, token };
+  return { apiUrl, problem: tokens.problems[0] ?? { variable: `RIVERY_API_TOKEN (or ${own})`, reason: "is not set" } };
+}
+
 function parseEntrySecret(env: Env, name: RotatedSecret): EntrySecret {
   const collector = new Collector();
   const value = collector.parse(env, name, schemas.entrySecretSchema);
@@ -129,12 +150,22 @@ function parseWebhooks(env: Env): WebhookConfig {
 /** Paths the worker serves itself, which the configurable paths must not shadow. */
 function reservedPath(path: string): boolean {
   return (
-    path === START_PATH || path === BEGIN_PATH || path === "/healthz" || path === "/api" || path.startsWith("/api/")
+    path === START_PATH ||
+    path === BEGIN_PATH ||
+    path === WAIT_PATH ||
+    path.startsWith(SESSIONS_PATH) ||
+    path === "/healthz" ||
+    path === "/api" ||
+    path.startsWith("/api/")
   );
 }
 
 /** Where the server API's startUrl points (core/begin.ts): reserved here like the other paths the worker serves. */
 export const BEGIN_PATH = "/oauth2/begin";
+/** A Rivery session's startUrl: the waiting page (docs/rivery.md). */
+export const WAIT_PATH = "/oauth2/wait";
+/** The browser-bound session status, `GET /oauth2/sessions/{sessionId}`. */
+export const SESSIONS_PATH = "/oauth2/sessions/";
 
 export function parseConfig(env: Env): ConfigResult {
   const c = new Collector();
@@ -151,6 +182,9 @@ export function parseConfig(env: Env): ConfigResult {
   const defaultReturnUrl = raw(env, "DEFAULT_RETURN_URL");
   const publicOrigins = c.parse(env, "PUBLIC_ORIGINS", schemas.publicOriginsSchema);
   const browserBinding = c.parse(env, "BROWSER_BINDING", schemas.browserBindingSchema);
+  const riveryUs = parseRivery(c, env, "us");
+  const riveryEu = parseRivery(c, env, "eu");
+  const riveryValiditySeconds = c.parse(env, "RIVERY_VALIDITY_SECONDS", schemas.riveryValiditySchema);
 
   // A session must outlive its flow records, or a pending flow could lose the session it settles.
   if (sessionTtlSeconds !== undefined && recordTtlSeconds !== undefined && sessionTtlSeconds < recordTtlSeconds) {
@@ -166,7 +200,7 @@ export function parseConfig(env: Env): ConfigResult {
     if (path !== undefined && reservedPath(path)) {
       c.problems.push({
         variable,
-        reason: `must not be ${START_PATH}, ${BEGIN_PATH}, /healthz or under /api/ (the worker serves those)`,
+        reason: `must not be ${START_PATH}, ${BEGIN_PATH}, ${WAIT_PATH}, under ${SESSIONS_PATH}, /healthz or under /api/ (the worker serves those)`,
       });
     }
   }
@@ -196,7 +230,10 @@ export function parseConfig(env: Env): ConfigResult {
     sessionTtlSeconds === undefined ||
     peakaTimeoutMs === undefined ||
     publicOrigins === undefined ||
-    browserBinding === undefined
+    browserBinding === undefined ||
+    riveryUs === undefined ||
+    riveryEu === undefined ||
+    riveryValiditySeconds === undefined
   ) {
     return { ok: false, error: new ConfigError(c.problems) };
   }
@@ -221,6 +258,8 @@ export function parseConfig(env: Env): ConfigResult {
       resultSigningKey: parseEntrySecret(env, "RESULT_SIGNING_KEY"),
       publicOrigins,
       browserBinding,
+      rivery: { us: riveryUs, eu: riveryEu },
+      riveryValiditySeconds,
       webhooks: parseWebhooks(env),
       ...(defaultReturnUrl !== undefined ? { defaultReturnUrl } : {}),
       ...(errorUrl !== undefined ? { errorUrl } : {}),

@@ -27,6 +27,7 @@ function baseUrl(what: string) {
 }
 
 export const apiUrlSchema = baseUrl("the partner API base, e.g. https://partner.peaka.studio/api/v1");
+export const riveryApiUrlSchema = baseUrl("Rivery's API base, e.g. https://console.rivery.io/api");
 export const callbackUrlSchema = baseUrl("Peaka's OAuth callback, e.g. https://peaka.studio/oauth2/callback");
 
 export const zoneSchema = z.enum(ZONES, { error: `must be one of: ${ZONES.join(", ")}` });
@@ -71,6 +72,9 @@ function integer(min: number, max: number) {
 }
 
 export const ttlSchema = integer(60, 31_536_000);
+/** Rivery refuses a validity_duration outside 300-43200 (and says so with a 429). */
+export const riveryValiditySchema = integer(300, 43_200);
+
 /**
  * WEBHOOK_RETRY_BASE_SECONDS: the first retry's delay; later ones double
  * (webhooks/consumer.ts). At most 300: the eighth retry waits 128 times it,

@@ -51,6 +51,14 @@ export type EntrySecret =
 /** The secrets that may have a second, `<NAME>_PREVIOUS` value during a rotation. */
 export type RotatedSecret = "ADMIN_TOKEN" | "LINK_SIGNING_KEY" | "RESULT_SIGNING_KEY";
 
+/** One zone's Rivery API: the base URL always, the token when one is set (RIVERY_<ZONE>_API_TOKEN, else RIVERY_API_TOKEN). */
+export interface RiveryZone {
+  readonly apiUrl: string;
+  readonly token?: string;
+  /** Why the token is missing or invalid: Rivery starts in this zone answer config_invalid naming it. */
+  readonly problem?: ConfigProblem;
+}
+
 /**
  * Webhooks (docs/webhooks.md): on when WEBHOOK_URL and WEBHOOK_SECRET are
  * both set and valid; off when neither is; otherwise invalid, and healthz
@@ -97,5 +105,9 @@ export interface Config {
   readonly publicOrigins: ReadonlySet<string>;
   /** BROWSER_BINDING: `required` binds every flow to the browser that started it. */
   readonly browserBinding: "required" | "off";
+  /** Rivery's API per zone (docs/rivery.md); Peaka flows never read it. */
+  readonly rivery: Readonly<Record<Zone, RiveryZone>>;
+  /** RIVERY_VALIDITY_SECONDS: the `validity_duration` of a Rivery pull, and the session's deadline. */
+  readonly riveryValiditySeconds: number;
   readonly webhooks: WebhookConfig;
 }

@@ -42,13 +42,20 @@ export interface NewBinding {
   readonly browser: string;
   /** The Set-Cookie header value that hands the token to the browser. */
   readonly setCookie: string;
+  /** The token itself: a key only this browser holds (e.g. to seal a flow's data under). */
+  readonly token: string;
 }
 
 /** A fresh binding for one flow, living as long as its records. */
 export async function newBinding(deps: Deps): Promise<NewBinding> {
   const token = randomToken();
   const browser = await sha256Hex(token);
-  return { browser, setCookie: cookie(cookieName(browser), token, deps.config.recordTtlSeconds) };
+  return { browser, token, setCookie: cookie(cookieName(browser), token, deps.config.recordTtlSeconds) };
+}
+
+/** The bound browser's token from its cookie, if this request carries it. */
+export function bindingToken(deps: Deps, browser: string): string | undefined {
+  return deps.cookie(cookieName(browser));
 }
 
 /** Expires the flow's cookie once the flow is over. */

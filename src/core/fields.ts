@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { ZONES } from "../config/types";
+import { PLATFORM_NAMES } from "./platform";
 
 // Field rules shared by the server API and signed start links, so a
 // connection is held to the same rules whichever way it starts. Messages
@@ -14,6 +15,9 @@ export const connectionName = z
   .check(z.regex(/^\P{Cc}{1,128}$/u, "must be 1-128 characters without control characters"));
 
 export const zone = z.enum(ZONES, { error: `must be one of: ${ZONES.join(", ")}` });
+
+/** Which platform the connection is made in; omitted, the first (Peaka). */
+export const platform = z.enum(PLATFORM_NAMES, { error: `must be one of: ${PLATFORM_NAMES.join(", ")}` });
 
 /** Length only: the allow-list (security/return-url.ts) runs separately, so its reason can be reported. */
 export const returnUrl = z.string({ error: "must be a string" });

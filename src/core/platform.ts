@@ -3,7 +3,8 @@ import type { FailureCode } from "../failures/codes";
 import type { Deps } from "./deps";
 
 /** The platforms this worker runs flows for. */
-export type PlatformName = "peaka" | "rivery";
+export const PLATFORM_NAMES = ["peaka", "rivery"] as const;
+export type PlatformName = (typeof PLATFORM_NAMES)[number];
 
 /**
  * Base of every platform client's errors. The adapter decides the wire code
@@ -32,7 +33,13 @@ export interface CreateInput {
 }
 
 export interface Created {
-  readonly connectionId: string;
+  /** Absent when the platform creates the connection only after consent (Rivery: after the credentials arrive). */
+  readonly connectionId?: string;
+  /**
+   * What the platform needs later to finish the connection (Rivery's pull_id):
+   * a secret-grade value, kept only sealed beside the consent URL.
+   */
+  readonly resume?: string;
   /** Where the browser goes next; absent when the connection needs no consent. */
   readonly consentUrl?: URL;
   readonly warnings: readonly Warning[];

@@ -103,13 +103,17 @@ async function remember(
 }
 
 async function create(deps: Deps, adapter: PlatformAdapter, input: StartInput) {
+  let created: Awaited<ReturnType<PlatformAdapter["create"]>>;
   try {
-    const created = await adapter.create(deps, input);
-    deps.log.connectionId = created.connectionId;
-    return created;
+    created = await adapter.create(deps, input);
   } catch (error) {
     throw toFailure(error);
   }
+  const { connectionId } = created;
+  // These flows keep their records by connection id: a platform that names none here has its own flow.
+  if (connectionId === undefined) throw new AppFailure("internal_error");
+  deps.log.connectionId = connectionId;
+  return { ...created, connectionId };
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as z from "zod/mini";
 import { ConfigError } from "../config/load";
+import type { Zone } from "../config/types";
 import { AppFailure } from "../failures/failure";
 import { causeName } from "../observability/log";
 import { type StartLinkRejection, verifyStartLink } from "../security/start-link";
@@ -9,7 +10,7 @@ import type { Deps } from "./deps";
 import { isServiceFailure, platformStatusOf, toFailure } from "./errors";
 import * as fields from "./fields";
 import { allowedReturnUrl, chooseZone } from "./inputs";
-import type { PlatformAdapter } from "./platform";
+import type { PlatformAdapter, PlatformName } from "./platform";
 import { flowReturn } from "./result";
 import { startSession } from "./session";
 import { parseFields } from "./validate";
@@ -23,7 +24,22 @@ const LinkFields = z.object({
   zone: z.optional(fields.zone),
   reference: z.optional(fields.reference),
   display: z.optional(fields.display),
+  platform: z.optional(fields.platform),
 });
+
+/** A verified link, its fields checked, its nonce not yet spent. */
+export interface AcceptedLink {
+  readonly type: string;
+  readonly name: string;
+  readonly platform: PlatformName | undefined;
+  /** Allowed by RETURN_ORIGINS. */
+  readonly returnUrl: string;
+  readonly zone: Zone;
+  readonly reference: string | undefined;
+  readonly display: "redirect" | "popup" | undefined;
+  readonly nonce: string;
+  readonly exp: number;
+}
 
 const REJECTION_DETAIL: Record<StartLinkRejection, string> = {
   malformed: "The link is malformed.",
@@ -59,12 +75,9 @@ async function verifyLink(deps: Deps, query: string) {
   return verifyStartLink(query, secret.previous, options);
 }
 
-/**
- * A signed "Connect" link: verified (signature, expiry, once only), then
- * the session starts and the browser goes on to the consent screen.
- */
-export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query: string): Promise<Redirect> {
-  const { config, log, store, clock } = deps;
+/** Verifies a signed "Connect" link (signature, expiry) and checks its fields; the edge picks the platform's way on. */
+export async function acceptStartLink(deps: Deps, query: string): Promise<AcceptedLink> {
+  const { config, log } = deps;
   const check = await verifyLink(deps, query);
   if (!check.ok) {
     log.outcome = `link_${check.reason}`;
@@ -74,6 +87,38 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query:
   }
   const link = parseFields(LinkFields, check.link);
   const returnUrl = allowedReturnUrl(config, link.returnUrl);
+  const zone = chooseZone(deps, link.zone);
+  log.zone = zone;
+  const { type, name, platform, reference, display } = link;
+  return { type, name, platform, returnUrl, zone, reference, display, nonce: check.link.nonce, exp: check.link.exp };
+}
+
+/**
+ * Spends the link before the platform is called, so a replayed link cannot
+ * create a second connection. KV has no compare-and-set: two uses within
+ * KV's propagation delay in different locations can both pass (docs/start.md).
+ */
+export async function spendStartLink(deps: Deps, link: AcceptedLink): Promise<void> {
+  const { log, store, clock } = deps;
+  try {
+    if (await store.getNonce(link.nonce)) {
+      log.outcome = "link_reused";
+      throw new AppFailure("link_invalid", { detail: "This link has already been used." });
+    }
+    await store.putNonce(link.nonce, { usedAt: clock.now() }, link.exp - clock.now() / 1000);
+  } catch (error) {
+    throw toFailure(error);
+  }
+}
+
+/**
+ * A verified link for a platform whose consent URL the browser goes to
+ * directly: spent, then the session starts and the browser goes on to the
+ * consent screen.
+ */
+export async function startFromLink(deps: Deps, adapter: PlatformAdapter, link: AcceptedLink): Promise<Redirect> {
+  const { config, log } = deps;
+  const { returnUrl, zone } = link;
   if (config.mode === "exchange") {
     // Exchange mode needs the OAuth app's client secret in the create call,
     // and a link in a browser must never carry one.
@@ -81,21 +126,7 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, query:
       detail: "In exchange mode connections start through the server API, which carries the OAuth app's credentials.",
     });
   }
-  const zone = chooseZone(deps, link.zone);
-  log.zone = zone;
-
-  // Spent before the platform is called, so a replayed link cannot create a
-  // second connection. KV has no compare-and-set: two uses within KV's
-  // propagation delay in different locations can both pass (docs/start.md).
-  try {
-    if (await store.getNonce(check.link.nonce)) {
-      log.outcome = "link_reused";
-      throw new AppFailure("link_invalid", { detail: "This link has already been used." });
-    }
-    await store.putNonce(check.link.nonce, { usedAt: clock.now() }, check.link.exp - clock.now() / 1000);
-  } catch (error) {
-    throw toFailure(error);
-  }
+  await spendStartLink(deps, link);
 
   // The link is this flow's first touch: the browser that opened it is bound now.
   const binding = config.browserBinding === "required" ? await newBinding(deps) : undefined;

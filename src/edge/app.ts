@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
-import { BEGIN_PATH, ConfigError, type ConfigResult } from "../config/load";
+import { BEGIN_PATH, ConfigError, type ConfigResult, SESSIONS_PATH, WAIT_PATH } from "../config/load";
 import { platformStatusOf, toFailure } from "../core/errors";
 import type { FailureCode } from "../failures/codes";
 import { AppFailure } from "../failures/failure";
@@ -16,11 +16,12 @@ import { complete } from "./routes/complete";
 import { exchangeRoute } from "./routes/exchange";
 import { health } from "./routes/health";
 import { relay } from "./routes/relay";
+import { sessionStatus, wait } from "./routes/rivery";
 import { start } from "./routes/start";
 
 /** Routes a browser reaches mid-flow: their failures may go to the partner's ERROR_URL. */
-const BROWSER_ROUTES: ReadonlySet<Route> = new Set(["relay", "exchange", "complete", "start", "begin"]);
-const JSON_ROUTES: ReadonlySet<Route> = new Set(["api", "health"]);
+const BROWSER_ROUTES: ReadonlySet<Route> = new Set(["relay", "exchange", "complete", "start", "begin", "wait"]);
+const JSON_ROUTES: ReadonlySet<Route> = new Set(["api", "health", "session_status"]);
 
 // Config problems discovered on use (a zone's missing key) are logged once
 // per isolate, not on every request that trips over them.
@@ -40,6 +41,8 @@ const reportedProblems = new Set<string>();
  * | GET              | COMPLETE_PATH             | routes/complete.ts                        |
  * | GET              | /oauth2/start             | routes/start.ts (signed links)            |
  * | GET              | /oauth2/begin             | routes/begin.ts (the API's startUrl)      |
+ * | GET              | /oauth2/wait              | routes/rivery.ts (a Rivery startUrl: the waiting page) |
+ * | GET              | /oauth2/sessions/{id}     | routes/rivery.ts (the waiting page's poll, JSON)       |
  * | GET              | /healthz                  | routes/health.ts                          |
  * | *                | /api/v1/…                 | routes/api (bearer ADMIN_TOKEN)           |
  */
@@ -86,6 +89,8 @@ export function buildApp(result: ConfigResult, runtime: Runtime): Hono<AppEnv> {
       [config.completePath, "complete"],
       [START_PATH, "start"],
       [BEGIN_PATH, "begin"],
+      [WAIT_PATH, "wait"],
+      [`${SESSIONS_PATH}:sessionId`, "session_status"],
     ] as const) {
       app.use(path, refuseHead(["GET"], route));
     }
@@ -96,6 +101,8 @@ export function buildApp(result: ConfigResult, runtime: Runtime): Hono<AppEnv> {
     app.get("/healthz", health);
     app.get(START_PATH, start);
     app.get(BEGIN_PATH, begin);
+    app.get(WAIT_PATH, wait);
+    app.get(`${SESSIONS_PATH}:sessionId`, sessionStatus);
     registerApiRoutes(app);
   }
 

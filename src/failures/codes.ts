@@ -47,6 +47,9 @@ export const FAILURES = {
   provider_denied: { status: 400, message: "The provider did not grant access." },
   peaka_rejected: { status: 502, message: "Peaka did not accept the connection." },
   peaka_unavailable: { status: 503, message: "Peaka could not be reached. Try again in a moment." },
+  rivery_rejected: { status: 502, message: "Rivery did not accept the connection." },
+  rivery_unavailable: { status: 503, message: "Rivery could not be reached. Try again in a moment." },
+  expired: { status: 410, message: "The time to authorise ran out. Start again from the application." },
   storage_unavailable: {
     status: 503,
     message: "This service could not reach its storage. Try again in a moment.",
@@ -64,13 +67,15 @@ export type LogLevel = "info" | "warn" | "error";
 const ERROR_LEVEL: ReadonlySet<FailureCode> = new Set([
   "peaka_rejected",
   "peaka_unavailable",
+  "rivery_rejected",
+  "rivery_unavailable",
   "storage_unavailable",
   "config_invalid",
   "internal_error",
 ]);
 
 /** Outcomes that are the user's or the platform's choice, not a fault. */
-const INFO_LEVEL: ReadonlySet<FailureCode> = new Set(["provider_denied", "connection_failed"]);
+const INFO_LEVEL: ReadonlySet<FailureCode> = new Set(["provider_denied", "connection_failed", "expired"]);
 
 /** The log level of a request that ends on `code`, whatever its HTTP status; anything else is a warning. */
 export function failureLevel(code: FailureCode): LogLevel {

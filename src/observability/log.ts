@@ -5,7 +5,17 @@
  * reach the log by accident.
  */
 
-export type Route = "relay" | "exchange" | "complete" | "health" | "start" | "begin" | "api" | "not_found";
+export type Route =
+  | "relay"
+  | "exchange"
+  | "complete"
+  | "health"
+  | "start"
+  | "begin"
+  | "wait"
+  | "session_status"
+  | "api"
+  | "not_found";
 
 export interface RequestLog {
   route: Route;

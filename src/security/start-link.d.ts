@@ -52,11 +52,21 @@ export const CLOCK_SKEW_SECONDS: 120;
 /** Shortest accepted key: 32 characters, e.g. `openssl rand -base64 32`. */
 export const MIN_KEY_LENGTH: 32;
 /**
- * Signed parameters, in canonical order. `zone`, `reference` and `display`
- * are optional; the rest are required. Only present fields are signed, so a
+ * Signed parameters, in canonical order. `zone`, `reference`, `display` and
+ * `platform` are optional; the rest are required. Only present fields are signed, so a
  * link made before an optional field existed keeps its payload and stays valid.
  */
-export const SIGNED_FIELDS: readonly ["type", "name", "returnUrl", "zone", "reference", "display", "exp", "nonce"];
+export const SIGNED_FIELDS: readonly [
+  "type",
+  "name",
+  "returnUrl",
+  "zone",
+  "reference",
+  "display",
+  "platform",
+  "exp",
+  "nonce",
+];
 /**
  * What createStartLink needs.
  */
@@ -91,6 +101,10 @@ export type StartLinkInput = {
    */
   display?: "redirect" | "popup" | undefined;
   /**
+   * Where the connection is made; omitted, Peaka. For Rivery, `type` is the datasource_id.
+   */
+  platform?: "peaka" | "rivery" | undefined;
+  /**
    * Lifetime in seconds, 1-900; default 600.
    */
   ttlSeconds?: number | undefined;
@@ -113,6 +127,7 @@ export type StartLink = {
   zone?: string | undefined;
   reference?: string | undefined;
   display?: string | undefined;
+  platform?: string | undefined;
   /**
    * Expiry, epoch seconds.
    */

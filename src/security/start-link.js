@@ -32,6 +32,7 @@ import { assertKey, base64url, hmacKey } from "./hmac-key.js";
  * @property {string} [reference] Your own key for the session (your user or tenant), 1-256 printable ASCII characters;
  *   returned by the status API, in webhooks and as the result's `ref`.
  * @property {"redirect" | "popup"} [display] How the flow ends: a redirect to returnUrl (default) or a popup page.
+ * @property {"peaka" | "rivery"} [platform] Where the connection is made; omitted, Peaka. For Rivery, `type` is the datasource_id.
  * @property {number} [ttlSeconds] Lifetime in seconds, 1-900; default 600.
  * @property {number} [now] Current time in epoch milliseconds (tests); default Date.now().
  * @property {string} [nonce] One-time value (tests); default 16 random bytes, base64url.
@@ -46,6 +47,7 @@ import { assertKey, base64url, hmacKey } from "./hmac-key.js";
  * @property {string} [zone]
  * @property {string} [reference]
  * @property {string} [display]
+ * @property {string} [platform]
  * @property {number} exp Expiry, epoch seconds.
  * @property {string} nonce
  */
@@ -87,8 +89,8 @@ export const CLOCK_SKEW_SECONDS = 120;
 export const MIN_KEY_LENGTH = 32;
 
 /**
- * Signed parameters, in canonical order. `zone`, `reference` and `display`
- * are optional; the rest are required. Only present fields are signed, so a
+ * Signed parameters, in canonical order. `zone`, `reference`, `display` and
+ * `platform` are optional; the rest are required. Only present fields are signed, so a
  * link made before an optional field existed keeps its payload and stays valid.
  */
 export const SIGNED_FIELDS = /** @type {const} */ ([
@@ -98,11 +100,12 @@ export const SIGNED_FIELDS = /** @type {const} */ ([
   "zone",
   "reference",
   "display",
+  "platform",
   "exp",
   "nonce",
 ]);
 
-const OPTIONAL_FIELDS = new Set(["zone", "reference", "display"]);
+const OPTIONAL_FIELDS = new Set(["zone", "reference", "display", "platform"]);
 
 /** What the worker accepts as a reference: 1-256 printable ASCII characters. */
 const REFERENCE = /^[\x20-\x7e]{1,256}$/;
@@ -167,7 +170,7 @@ function randomNonce() {
  */
 export async function createStartLink(input, key) {
   assertKey(key, MIN_KEY_LENGTH, "link signing key");
-  const { baseUrl, type, name, returnUrl, zone, reference, display } = input;
+  const { baseUrl, type, name, returnUrl, zone, reference, display, platform } = input;
   for (const [field, value] of /** @type {const} */ ([
     ["baseUrl", baseUrl],
     ["type", type],
@@ -178,6 +181,9 @@ export async function createStartLink(input, key) {
   }
   if (zone !== undefined && zone !== "us" && zone !== "eu") {
     throw new TypeError('createStartLink: zone must be "us" or "eu" when given.');
+  }
+  if (platform !== undefined && platform !== "peaka" && platform !== "rivery") {
+    throw new TypeError('createStartLink: platform must be "peaka" or "rivery" when given.');
   }
   if (reference !== undefined && (typeof reference !== "string" || !REFERENCE.test(reference))) {
     throw new TypeError("createStartLink: reference must be 1-256 printable ASCII characters when given.");
@@ -194,7 +200,17 @@ export async function createStartLink(input, key) {
   if (!NONCE.test(nonce)) throw new TypeError("createStartLink: nonce must be 16-128 characters of A-Z a-z 0-9 _ -.");
 
   /** @type {Record<string, string | undefined>} */
-  const fields = { type, name, returnUrl, zone, reference, display, exp: String(Math.floor(now / 1000) + ttl), nonce };
+  const fields = {
+    type,
+    name,
+    returnUrl,
+    zone,
+    reference,
+    display,
+    platform,
+    exp: String(Math.floor(now / 1000) + ttl),
+    nonce,
+  };
   const sig = await signPayload(fields, key);
   const url = new URL(START_PATH, baseUrl);
   for (const field of SIGNED_FIELDS) {

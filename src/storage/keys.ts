@@ -11,11 +11,17 @@ export const KEY_PREFIX = {
   nonce: "nonce:",
   begin: "begin:",
   session: "sess:",
+  sealed: "seal:",
 } as const;
 
 /** sessionId has already been checked against SESSION_ID: not a secret, so kept as is. */
 export function sessionKey(sessionId: string): string {
   return `${KEY_PREFIX.session}${sessionId}`;
+}
+
+/** A session's sealed platform data (e.g. a pull the platform finishes later), by sessionId. */
+export function sealedKey(sessionId: string): string {
+  return `${KEY_PREFIX.sealed}${sessionId}`;
 }
 
 /** connectionId has already been checked against CONNECTION_ID. */

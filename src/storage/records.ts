@@ -144,3 +144,21 @@ export const SessionRecord = z.object({
   platformData: z.optional(z.record(z.string(), z.string())),
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
+
+/**
+ * `seal:<sessionId>`: what a platform needs to finish a pending session
+ * (Rivery: the pull and its auth_uri), AES-GCM sealed (security/seal.ts).
+ * Lives until the session's deadline and is deleted when it settles.
+ * - `begin`: SHA-256 of the startUrl's token while the startUrl is unopened
+ *   (the data is sealed under that token);
+ * - then, with a bound browser, sealed under the browser's binding token
+ *   (its cookie), so KV alone never opens it; with BROWSER_BINDING=off,
+ *   under `key`, kept beside it (no browser holds a secret then).
+ */
+export const SealedRecord = z.object({
+  ...base,
+  data: z.string(),
+  begin: z.optional(z.string().check(z.regex(/^[0-9a-f]{64}$/))),
+  key: z.optional(z.string()),
+});
+export type SealedRecord = z.infer<typeof SealedRecord>;

@@ -1,8 +1,25 @@
 import type * as z from "zod/mini";
 import { type Clock, systemClock } from "../clock";
 import { StorageError } from "./errors";
-import { beginKey, connectionKey, nonceKey, outcomeKey, sessionKey, stateKey, stateKeyFromHash } from "./keys";
-import { BeginRecord, ConnectionRecord, NonceRecord, OutcomeRecord, SessionRecord, StateRecord } from "./records";
+import {
+  beginKey,
+  connectionKey,
+  nonceKey,
+  outcomeKey,
+  sealedKey,
+  sessionKey,
+  stateKey,
+  stateKeyFromHash,
+} from "./keys";
+import {
+  BeginRecord,
+  ConnectionRecord,
+  NonceRecord,
+  OutcomeRecord,
+  SealedRecord,
+  SessionRecord,
+  StateRecord,
+} from "./records";
 
 type WithoutMeta<T> = Omit<T, "v" | "expiresAt">;
 
@@ -32,6 +49,20 @@ export class Store {
   /** Each write keeps the session for SESSION_TTL_SECONDS from now. Resolves to its `expiresAt`. */
   putSession(sessionId: string, record: WithoutMeta<SessionRecord>): Promise<number> {
     return this.write(sessionKey(sessionId), record, this.sessionTtlSeconds);
+  }
+
+  getSealed(sessionId: string): Promise<SealedRecord | undefined> {
+    return this.read(sealedKey(sessionId), SealedRecord);
+  }
+
+  /** Kept until `untilMs` (the session's deadline), at least KV's minimum of 60 s. */
+  putSealed(sessionId: string, record: WithoutMeta<SealedRecord>, untilMs: number): Promise<number> {
+    const ttl = Math.max(MIN_KV_TTL_SECONDS, Math.ceil((untilMs - this.clock.now()) / 1000));
+    return this.write(sealedKey(sessionId), record, ttl);
+  }
+
+  deleteSealed(sessionId: string): Promise<void> {
+    return this.remove(sealedKey(sessionId));
   }
 
   getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {

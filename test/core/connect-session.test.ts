@@ -15,7 +15,7 @@ import type { SessionEvent } from "../../src/core/events";
 import type { Created, PlatformAdapter } from "../../src/core/platform";
 import { flowReturn } from "../../src/core/result";
 import { completeSession } from "../../src/core/session";
-import { startFromLink } from "../../src/core/start-link";
+import { acceptStartLink, startFromLink } from "../../src/core/start-link";
 import type { RequestLog } from "../../src/observability/log";
 import { exchange } from "../../src/platforms/peaka/callbacks";
 import { PeakaStatusError } from "../../src/platforms/peaka/errors";
@@ -326,7 +326,7 @@ describe("every terminal outcome settles the session and notifies once", () => {
     });
     const url = new URL(await link({ reference: "acct-7", returnUrl: RETURN_URL }));
     const failing = adapter(() => Promise.reject(new PeakaStatusError(503)));
-    const redirect = await startFromLink(deps, failing, url.search.slice(1));
+    const redirect = await startFromLink(deps, failing, await acceptStartLink(deps, url.search.slice(1)));
     await settle();
     const claims = await verifyResult(new URL(redirect.location).searchParams.get("result"), RESULT_KEY, {
       audience: "https://app.example.com",
@@ -344,7 +344,7 @@ describe("every terminal outcome settles the session and notifies once", () => {
     const { deps, events, settle } = depsFor(manualClock(Date.now()).clock, { LINK_SIGNING_KEY: LINK_KEY });
     const url = new URL(await link({ display: "popup" }));
     const connected = adapter(async () => ({ connectionId: "conn_direct", warnings: [] }));
-    const redirect = await startFromLink(deps, connected, url.search.slice(1));
+    const redirect = await startFromLink(deps, connected, await acceptStartLink(deps, url.search.slice(1)));
     await settle();
     expect(redirect.popup?.message).toMatchObject({ status: "success", connectionId: "conn_direct" });
     const sessionId = redirect.popup?.message.sessionId ?? "";

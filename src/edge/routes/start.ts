@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import { requirePublicOrigin } from "../../core/binding";
 import { enforceRateLimit } from "../../core/rate-limit";
-import { linkSigningKey, startFromLink } from "../../core/start-link";
+import { acceptStartLink, linkSigningKey, startFromLink } from "../../core/start-link";
 import { peakaAdapter } from "../../platforms/peaka/adapter";
+import { startRiveryFromLink } from "../../platforms/rivery/flow";
 import type { AppEnv } from "../context";
 import { rawQuery } from "../query";
 import { redirect } from "../respond";
@@ -10,7 +11,7 @@ import { redirect } from "../respond";
 /**
  * `GET /oauth2/start`: a signed "Connect" link. Verified (signature, expiry,
  * once only), then the connection is created and the browser goes on to the
- * consent screen with a 303.
+ * consent screen with a 303; for Rivery, to the waiting page.
  */
 export async function start(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
@@ -24,5 +25,7 @@ export async function start(c: Context<AppEnv>): Promise<Response> {
     c.req.header("cf-connecting-ip") ?? "unknown",
     deps.log,
   );
-  return redirect(await startFromLink(deps, peakaAdapter, rawQuery(c.req.url)));
+  const link = await acceptStartLink(deps, rawQuery(c.req.url));
+  if (link.platform === "rivery") return redirect(await startRiveryFromLink(deps, link));
+  return redirect(await startFromLink(deps, peakaAdapter, link));
 }

@@ -4,11 +4,12 @@ import { allowedReturnUrl, chooseZone } from "../../../core/inputs";
 import { registerReturn, startWithStartUrl } from "../../../core/session";
 import { AppFailure } from "../../../failures/failure";
 import { peakaAdapter } from "../../../platforms/peaka/adapter";
+import { startRivery } from "../../../platforms/rivery/flow";
 import type { AppEnv } from "../../context";
 import { readJson } from "./body";
 import { CreateConnectionRequest, RegisterReturnRequest } from "./schemas";
 // Types only (nothing of spec.ts reaches the bundle): an answer field missing from the OpenAPI document fails to compile.
-import type { CreateConnectionResponse, RegisterReturnResponse } from "./spec";
+import type { CreateConnectionResponse, RegisterReturnResponse, RiveryConnectionResponse } from "./spec";
 
 /** `POST /api/v1/connections`: create a connection in Peaka and remember where the user started. */
 export async function createConnectionRoute(c: Context<AppEnv>): Promise<Response> {
@@ -18,6 +19,27 @@ export async function createConnectionRoute(c: Context<AppEnv>): Promise<Respons
   const returnUrl = allowedReturnUrl(deps.config, input.returnUrl);
   const zone = chooseZone(deps, input.zone);
   deps.log.zone = zone;
+  if (input.platform === "rivery") {
+    if (input.credential !== undefined) {
+      const problem = "is not accepted for Rivery: the user authorises in Rivery's own window";
+      throw new AppFailure("invalid_request", {
+        detail: `credential ${problem}.`,
+        fields: [{ field: "credential", problem }],
+      });
+    }
+    const started = await startRivery(deps, { ...input, returnUrl, zone });
+    deps.log.outcome = "created";
+    return c.json(
+      {
+        sessionId: started.sessionId,
+        startUrl: started.startUrl,
+        zone,
+        platform: "rivery",
+        expiresAt: new Date(started.expiresAt).toISOString(),
+      } satisfies RiveryConnectionResponse,
+      201,
+    );
+  }
   const started = await startWithStartUrl(deps, peakaAdapter, { ...input, returnUrl, zone });
   deps.log.outcome = started.startUrl ? "created" : "created_without_consent";
   return c.json(

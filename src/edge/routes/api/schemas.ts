@@ -13,6 +13,8 @@ export const CreateConnectionRequest = z.strictObject(
     credential: z.optional(fields.credential),
     reference: z.optional(fields.reference),
     display: z.optional(fields.display),
+    /** Omitted: Peaka. For Rivery, `type` is the datasource_id and `name` the connection_name. */
+    platform: z.optional(fields.platform),
   },
   object,
 );

@@ -27,6 +27,10 @@ components.add(fields.connectionName, { description: "The connection's display n
 components.add(fields.returnUrl, {
   description: "Where the user is sent back: an absolute URL whose origin is listed in RETURN_ORIGINS.",
 });
+components.add(fields.platform, {
+  description:
+    "Where the connection is made: `peaka` (the default) or `rivery`. For Rivery, `type` is the datasource_id and `name` the connection_name; `credential` is not accepted.",
+});
 components.add(fields.zone, { description: "The platform zone; by default the one this host serves (ZONE_BY_HOST)." });
 components.add(fields.reference, {
   description:
@@ -81,6 +85,25 @@ export const CreateConnectionResponse = component(
   }),
   "The connection was created. Send the user's browser to `startUrl` (one use, until `expiresAt`). `consentUrl` is given only with BROWSER_BINDING=off; `startUrl` is absent when the provider needs no consent.",
 );
+export const RiveryConnectionResponse = component(
+  "RiveryConnectionResponse",
+  z.object({
+    sessionId: z.string().check(z.regex(/^cs_[A-Za-z0-9_-]{24}$/)),
+    startUrl: z.string(),
+    zone: fields.zone,
+    platform: z.enum(["rivery"]),
+    expiresAt: isoTime,
+  }),
+  "A Rivery session was opened (`platform: \"rivery\"`): send the user's browser to `startUrl`, the worker's waiting page, before `expiresAt` (the end of Rivery's validity_duration). The connection id comes back on the return URL once Rivery has created it (docs/rivery.md).",
+);
+export type RiveryConnectionResponse = z.infer<typeof RiveryConnectionResponse>;
+
+const CreateConnectionAnswer = component(
+  "CreateConnectionAnswer",
+  z.union([CreateConnectionResponse, RiveryConnectionResponse]),
+  '`CreateConnectionResponse` for Peaka, `RiveryConnectionResponse` for `platform: "rivery"`.',
+);
+
 /** What a handler may answer: readonly arrays, as the core hands them over. */
 type Answer<T> = { readonly [K in keyof T]: T[K] extends (infer U)[] | undefined ? readonly U[] | undefined : T[K] };
 export type CreateConnectionResponse = Answer<z.infer<typeof CreateConnectionResponse>>;
@@ -157,7 +180,13 @@ export const AUTH_ERRORS: readonly FailureCode[] = [
   "config_invalid",
 ];
 export const BODY_ERRORS: readonly FailureCode[] = ["invalid_request", "payload_too_large", "unsupported_media_type"];
-const PLATFORM_ERRORS: readonly FailureCode[] = ["peaka_rejected", "peaka_unavailable", "storage_unavailable"];
+const PLATFORM_ERRORS: readonly FailureCode[] = [
+  "peaka_rejected",
+  "peaka_unavailable",
+  "rivery_rejected",
+  "rivery_unavailable",
+  "storage_unavailable",
+];
 
 /** The API, one entry per route. Adding a route: one entry here, then `npm run openapi`. */
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -170,7 +199,12 @@ export const API_ROUTES: readonly ApiRoute[] = [
       "Creates the connection in the platform with this worker's callback, remembers where the user started, and answers the one-use `startUrl` that binds the flow to the user's browser. The user comes back to `returnUrl` with the outcome (docs/start.md).",
     auth: true,
     body: CreateConnectionRequest,
-    responses: { 201: { description: "Created.", schema: CreateConnectionResponse } },
+    responses: {
+      201: {
+        description: "Created (Peaka), or a Rivery session opened.",
+        schema: CreateConnectionAnswer,
+      },
+    },
     errors: ["return_url_not_allowed", ...PLATFORM_ERRORS],
   },
   {
