@@ -9,7 +9,10 @@ import { type FailureCode, isFailureCode } from "../failures/codes";
 
 const connectionId = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/));
 const zone = z.enum(ZONES);
-const base = { v: z.literal(1), expiresAt: z.number() };
+// `v` is 1 through z.enum, not z.literal (about 110 bytes gzip more). The
+// object form: zod reads an array's numeric entries as a TypeScript enum's
+// reverse mapping and would drop the 1.
+const base = { v: z.enum({ v1: 1 }), expiresAt: z.number() };
 /**
  * The SHA-256 (hex) of the browser-binding token in the cookie of the browser
  * that started the flow; absent until a browser is bound (docs/flows.md).
