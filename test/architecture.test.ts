@@ -94,8 +94,8 @@ describe("architecture", () => {
       .filter(([path]) => path !== "edge/hono-unused.js")
       .filter(
         ([, text]) =>
-          /\.parseBody\(|\.mount\(/.test(text) ||
-          importsOf(text).some((s) => /^hono\/(html|jsx|css)(\/|$)/.test(s) || s.startsWith("hono/dist/")),
+          /\.(parseBody|mount|query|queries)\(/.test(text) ||
+          importsOf(text).some((s) => /^hono\/(html|jsx|css|validator)(\/|$)/.test(s) || s.startsWith("hono/dist/")),
       )
       .map(([path]) => path);
     expect(using).toEqual([]);
