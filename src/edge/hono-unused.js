@@ -15,6 +15,9 @@ function leftOut(name) {
 /** hono/dist/utils/mount.js: app.mount(). */
 export const createMountedRequest = leftOut("app.mount()");
 
+/** hono/dist/helper/route/index.js: Hono's classes reach it only from app.mount(). */
+export const routePath = leftOut("app.mount()");
+
 /** hono/dist/utils/body.js: c.req.parseBody(). */
 export const parseBody = leftOut("c.req.parseBody()");
 
