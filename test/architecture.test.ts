@@ -90,6 +90,20 @@ describe("architecture", () => {
     );
   });
 
+  it("uses none of the Hono parts wrangler.toml's [alias] leaves out of the bundle", () => {
+    // src/edge/hono-unused.js stands in for them in the deployed bundle only:
+    // the tests run the real Hono, so only this check sees such a call.
+    const using = Object.entries(SOURCES)
+      .filter(([path]) => path !== "edge/hono-unused.js")
+      .filter(
+        ([, text]) =>
+          /\.(parseBody|mount|query|queries)\(/.test(text) ||
+          importsOf(text).some((s) => /^hono\/(html|jsx|css|validator)(\/|$)/.test(s) || s.startsWith("hono/dist/")),
+      )
+      .map(([path]) => path);
+    expect(using).toEqual([]);
+  });
+
   it("platform adapters do not import each other", () => {
     const crossing = edges
       .filter(({ path, target }) => path.startsWith("platforms/") && target.startsWith("platforms/"))

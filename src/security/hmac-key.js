@@ -2,7 +2,7 @@
 /**
  * What the two plain-ESM signers (start-link.js, result.js) share: HMAC-SHA256
  * keys imported once per key string, a key-length guard, and base64url
- * without padding. Plain JavaScript for the same reason as they are: a
+ * without padding (security/seal.ts uses the same, through hmac-key.d.ts). Plain JavaScript for the same reason as they are: a
  * partner's Node backend imports them without a build step.
  */
 
@@ -42,6 +42,19 @@ export function assertKey(key, minLength, what) {
   if (typeof key !== "string" || key.length < minLength) {
     throw new TypeError(`The ${what} must be a string of at least ${minLength} characters.`);
   }
+}
+
+/**
+ * base64url, with or without padding, to bytes; throws on characters outside
+ * the alphabet (after the `-` `_` swap) or an impossible length.
+ * @param {string} text
+ * @returns {Uint8Array<ArrayBuffer>}
+ */
+export function fromBase64url(text) {
+  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
 }
 
 /** @param {Uint8Array} bytes */

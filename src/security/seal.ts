@@ -4,6 +4,8 @@
  * that URL: KV holds no `state` or other secret in the clear. HKDF-SHA256
  * derives an AES-256-GCM key; the output is base64url(iv ‖ ciphertext).
  */
+import { base64url, fromBase64url } from "./hmac-key.js";
+
 const encoder = new TextEncoder();
 const INFO = encoder.encode("peaka-connect-edge/seal/v1");
 const IV_BYTES = 12;
@@ -19,18 +21,8 @@ async function keyFor(token: string): Promise<CryptoKey> {
   );
 }
 
-/** base64url without padding (the plain-ESM signers have their twin in hmac-key.js). */
-export function toBase64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-function fromBase64url(text: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-}
+// base64url is the plain-ESM signers' own (one copy in the bundle).
+export { base64url as toBase64url } from "./hmac-key.js";
 
 export async function seal(plaintext: string, token: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
@@ -38,12 +30,12 @@ export async function seal(plaintext: string, token: string): Promise<string> {
   const out = new Uint8Array(IV_BYTES + data.byteLength);
   out.set(iv);
   out.set(new Uint8Array(data), IV_BYTES);
-  return toBase64url(out);
+  return base64url(out);
 }
 
 /** The plaintext, or undefined when the token is not the one it was sealed with or the data is damaged. */
 export async function unseal(sealed: string, token: string): Promise<string | undefined> {
-  const bytes = fromBase64url(sealed);
+  const bytes = /^[A-Za-z0-9_-]*$/.test(sealed) ? fromBase64url(sealed) : undefined;
   if (!bytes || bytes.byteLength <= IV_BYTES) return undefined;
   try {
     const data = await crypto.subtle.decrypt(

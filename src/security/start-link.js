@@ -16,7 +16,7 @@
  * when it is out of date).
  */
 
-import { assertKey, base64url, hmacKey } from "./hmac-key.js";
+import { assertKey, base64url, fromBase64url, hmacKey } from "./hmac-key.js";
 
 // The typedefs sit above an unexported constant so that tsc leaves their raw
 // tags and this header out of start-link.d.ts along with it.
@@ -118,14 +118,6 @@ const EXP = /^[1-9][0-9]{0,11}$/;
 const SIG = /^[A-Za-z0-9_-]{43}$/;
 
 const encoder = new TextEncoder();
-
-/** @param {string} text */
-function fromBase64url(text) {
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 /**
  * The exact bytes that are signed: a version line, then the present fields in

@@ -59,17 +59,12 @@ async function post(config: WebhookConfig & { state: "on" }, runtime: QueueRunti
 }
 
 async function handle(config: WebhookConfig | undefined, runtime: QueueRuntime, msg: Message): Promise<void> {
-  // Anything but our own message (a hand-made replay gone wrong) is refused, not posted.
-  const message =
-    typeof (msg.body as WebhookMessage | undefined)?.body === "string" ? (msg.body as WebhookMessage) : undefined;
-  const result = !message
-    ? "MalformedMessage"
-    : config?.state === "on"
-      ? await post(config, runtime, message)
-      : "ConfigError";
+  // Only the worker writes this queue (replays republish its bodies unchanged: docs/webhooks.md).
+  const message = msg.body as WebhookMessage;
+  const result = config?.state === "on" ? await post(config, runtime, message) : "ConfigError";
   if (typeof result === "number" && result >= 200 && result < 300) return msg.ack();
-  // The receiver refused this message (or it is not one): sending it again cannot help.
-  const refused = !message || (typeof result === "number" && !retryable(result));
+  // The receiver refused this message: sending it again cannot help.
+  const refused = typeof result === "number" && !retryable(result);
   if (!refused && msg.attempts <= MAX_RETRIES) {
     // Retries show in the queue's metrics; the line that alerts is the last one, webhook_dead_lettered.
     return msg.retry({
@@ -78,7 +73,7 @@ async function handle(config: WebhookConfig | undefined, runtime: QueueRuntime, 
   }
   // The id, status or cause and the attempt count only: never the body (it holds the partner's reference).
   emitEvent("error", refused ? "webhook_rejected" : "webhook_dead_lettered", {
-    webhookId: message?.id,
+    webhookId: message.id,
     attempts: msg.attempts,
     [typeof result === "number" ? "status" : "cause"]: result,
   } as Record<string, string | number>);

@@ -194,12 +194,10 @@ describe("the webhook consumer", () => {
     expect(consumer).toMatch(/^queue = "peaka-connect-webhooks"$/m);
   });
 
-  it("retries while webhooks are not configured, and acks a malformed message without posting it", async () => {
+  it("retries while webhooks are not configured, without posting", async () => {
     const seen = receiver(status(204));
     const off = await consume(message, { env: { WEBHOOK_URL: "" } });
     expect(off.result.retryMessages).toEqual([{ msgId: "queue-msg-1", delaySeconds: 10 }]);
-    const malformed = await consume({ hello: "world" });
-    expect(malformed.result.explicitAcks).toEqual(["queue-msg-1"]);
     expect(seen).toEqual([]);
   });
 });
