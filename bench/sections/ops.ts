@@ -162,22 +162,16 @@ export async function measureOps(workers: OpsWorkers, n: number): Promise<FlowOp
   );
 
   const exchangeStore = new Store(kvOverHttp(exchange), 3600);
-  // One session for every exchange below: the first settles it (and raises
-  // its webhook); the rest find it settled and raise none.
-  const exchangeSession = await seedSession(exchangeStore, sessionIdFor("exchange", 0), CONNECTION_ID);
-  await exchangeStore.putState("state-exchange", {
-    connectionId: CONNECTION_ID,
-    returnUrl: RETURN_URL,
-    zone: "us",
-    ...exchangeSession,
-  });
-  await exchangeStore.putConnection(CONNECTION_ID, {
-    returnUrl: RETURN_URL,
-    zone: "us",
-    mode: "exchange",
-    createdAt: 0,
-    ...exchangeSession,
-  });
+  // A session and a state record per exchange, as each start writes them:
+  // every exchange settles its own session (and raises its webhook).
+  for (let i = 0; i < n; i++) {
+    await exchangeStore.putState(`state-exchange-${i}`, {
+      connectionId: CONNECTION_ID,
+      returnUrl: RETURN_URL,
+      zone: "us",
+      ...(await seedSession(exchangeStore, sessionIdFor("exchange", i), CONNECTION_ID)),
+    });
+  }
   results.push(
     await count(
       "exchange",
@@ -185,7 +179,7 @@ export async function measureOps(workers: OpsWorkers, n: number): Promise<FlowOp
       upstream,
       n,
       async (i) => {
-        const response = await get(`${exchange.url}${CALLBACK_PATH}?code=ops-${i}&state=state-exchange`);
+        const response = await get(`${exchange.url}${CALLBACK_PATH}?code=ops-${i}&state=state-exchange-${i}`);
         await expectRedirect(response, 303, `${RETURN_URL}?connectionId=${CONNECTION_ID}&status=success`, "exchange");
       },
       "writes and deletes run after the response (waitUntil)",
