@@ -423,6 +423,9 @@ const errorPageCase = {
       assert.match(text, /never-started-0002/, "the page names the connectionId");
       assert.match(text, /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, "and a request id");
       assert.equal(await tab.page.locator("script").count(), 0, "no scripts on the error page");
+      // The stylesheet is a static asset (/assets/page.css): it loads under the page's CSP.
+      const maxWidth = await tab.page.evaluate(() => getComputedStyle(document.body).maxWidth);
+      assert.equal(maxWidth, "576px", "the page's stylesheet applies");
     } finally {
       await tab.page.close();
     }
@@ -516,7 +519,7 @@ function popupCase(flowId, zone, decision) {
         assert.ok(place.startsWith(`${flow?.worker}:`), `the popup ended on the worker (${place})`);
         assert.equal(popup.statuses.get(last.url), 200, "on its popup page, not a 303");
         const headers = popup.headers.get(last.url) ?? {};
-        assert.match(headers["content-security-policy"] ?? "", /^default-src 'none'; script-src 'sha256-[^']+'/);
+        assert.match(headers["content-security-policy"] ?? "", /^default-src 'none'; script-src 'self';/);
         assert.equal(headers["cross-origin-opener-policy"], undefined, "no COOP on the popup page");
         assert.equal(headers["cache-control"], "no-store");
         assert.ok(

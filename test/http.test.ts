@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import pkg from "../package.json";
 import { withParams } from "../src/core/way-back";
+import { PAGE_CSS } from "../src/edge/assets";
 import { renderErrorPage } from "../src/edge/error-page";
 import { rawQuery } from "../src/edge/query";
 import { FAILURES, type FailureCode } from "../src/failures/codes";
@@ -45,14 +46,14 @@ describe("headers on every response", () => {
     expect([301, 302, 308]).not.toContain(res.status);
   });
 
-  it("serves error pages with a restrictive CSP and nothing external", async () => {
+  it("serves error pages with a restrictive CSP and nothing external: only the worker's own stylesheet", async () => {
     const res = await call(`${HOST}/nothing-here`, { headers: BROWSER });
     expect(res.status).toBe(404);
     const csp = res.headers.get("content-security-policy") ?? "";
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
     const page = await res.text();
-    expect(page).not.toMatch(/(src|href)=/);
+    expect([...page.matchAll(/(src|href)="([^"]*)"/g)].map((m) => m[2])).toEqual([PAGE_CSS]);
     expect(page).toContain("not_found");
   });
 

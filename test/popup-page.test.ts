@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { PopupMessage, Redirect } from "../src/core/way-back";
-import { POPUP_CSP, POPUP_SCRIPT, POPUP_SCRIPT_HASH, renderPopupPage } from "../src/edge/popup-page";
+import { POPUP_JS } from "../src/edge/assets";
+import { POPUP_CSP, renderPopupPage } from "../src/edge/popup-page";
 import { redirect } from "../src/edge/respond";
+import { HOST } from "./fixtures/start";
+import { call } from "./helpers/worker";
 
 /*
  * The popup flow's last page (src/edge/popup-page.ts): it posts the outcome
  * to window.opener at exactly the return URL's origin, with a CSP that allows
- * only its one constant script, and falls back to the normal redirect.
+ * only its one constant script (public/assets/popup.js), and falls back to
+ * the normal redirect.
  */
 
 const MESSAGE: PopupMessage = {
@@ -29,13 +33,9 @@ async function partsOf(res: Response) {
   const code = scripts.filter((m) => !m[1]?.includes("type="));
   expect(json, "one data element").toHaveLength(1);
   expect(code, "one script").toHaveLength(1);
+  expect(code[0]?.[2], "nothing inline").toBe("");
   const data = JSON.parse(json[0]?.[2] ?? "") as { t: string; m: PopupMessage; l: string };
-  return { html, data, script: code[0]?.[2] ?? "" };
-}
-
-async function sha256(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return `sha256-${btoa(String.fromCharCode(...digest))}`;
+  return { html, data, src: code[0]?.[1]?.match(/^ src="([^"]+)"$/)?.[1] };
 }
 
 describe("the popup page", () => {
@@ -69,10 +69,10 @@ describe("the popup page", () => {
     const message: PopupMessage = { ...MESSAGE, status: "fail", error: hostile, result: hostile };
     const location = `https://app.example.com/back?e=${encodeURIComponent(hostile)}&raw=</script>`;
     const res = renderPopupPage(popupWay(location, message));
-    const { html, data, script } = await partsOf(res);
+    const { html, data, src } = await partsOf(res);
     expect(data.m).toEqual(message);
     expect(data.l).toBe(location);
-    expect(script).toBe(POPUP_SCRIPT);
+    expect(src).toBe(POPUP_JS);
     expect(html.match(/<script/g)).toHaveLength(2);
     expect(html).not.toContain("alert(1)</script>");
     // The fallback link is escaped HTML, not markup.
@@ -80,17 +80,16 @@ describe("the popup page", () => {
     expect(html).not.toMatch(/href="[^"]*<\/script>/);
   });
 
-  it("allows only its own script: the CSP hash is the script's", async () => {
+  it("allows only its own script, from the worker's origin, nothing inline", async () => {
     const res = renderPopupPage(popupWay("https://app.example.com/back"));
-    const { script } = await partsOf(res);
-    const hash = await sha256(script);
-    expect(POPUP_SCRIPT_HASH).toBe(hash);
+    const { src } = await partsOf(res);
+    expect(src).toBe(POPUP_JS);
+    expect(src).toMatch(/^\/assets\/popup\.js\?v=[0-9a-f]{8}$/);
     const csp = res.headers.get("content-security-policy") ?? "";
     expect(csp).toBe(POPUP_CSP);
-    expect(csp).toContain(`script-src '${hash}'`);
-    expect(csp).toMatch(/^default-src 'none';/);
+    expect(csp).toMatch(/^default-src 'none'; script-src 'self';/);
     expect(csp).toContain("frame-ancestors 'none'");
-    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
+    expect(csp).not.toMatch(/unsafe|style-src|connect-src/);
   });
 
   it("answers 200 HTML, never cached or framed, without a COOP that would cut the opener", async () => {
@@ -109,7 +108,10 @@ describe("the popup page", () => {
 
   it("falls back to the normal redirect: the script replaces the location without an opener", async () => {
     const location = "https://app.example.com/connected?connectionId=conn_1&status=success";
-    const { html, data, script } = await partsOf(renderPopupPage(popupWay(location)));
+    const { html, data, src } = await partsOf(renderPopupPage(popupWay(location)));
+    const served = await call(`${HOST}${src}`);
+    expect(served.status).toBe(200);
+    const script = await served.text();
     expect(data.l).toBe(location);
     expect(script).toContain("location.replace(d.l)");
     expect(script).toContain("o.postMessage(d.m,d.t)");

@@ -1,7 +1,7 @@
 import { delay, HttpResponse, http } from "msw";
 import { describe, expect, it } from "vitest";
+import { PAGE_CSS, WAIT_JS } from "../src/edge/assets";
 import { RiveryConnectionResponse } from "../src/edge/routes/api/spec";
-import { WAIT_SCRIPT, WAIT_SCRIPT_HASH } from "../src/edge/wait-page";
 import { createWorker } from "../src/index";
 import { credentialsReady } from "../src/platforms/rivery/ready";
 import { verifyResult } from "../src/security/result.js";
@@ -307,19 +307,23 @@ describe("Rivery start", () => {
 });
 
 describe("the waiting page", () => {
-  it("binds the browser; strict CSP pinning the script's hash; auth_uri in a data attribute only", async () => {
+  it("binds the browser; strict CSP, its script and style from this origin; auth_uri in a data attribute only", async () => {
     mockRivery();
     const h = harness();
     const s = await started(h);
     const csp = s.page.headers.get("content-security-policy") ?? "";
-    expect(csp).toContain(`script-src '${WAIT_SCRIPT_HASH}'`);
-    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("style-src 'self';");
+    expect(csp).not.toContain("unsafe");
+    expect(csp).toMatch(/^default-src 'none';/);
     expect(csp).toContain("connect-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(s.cookie).toMatch(/^__Host-pce-[0-9a-f]{16}=[A-Za-z0-9_-]{43}$/);
     const html = await s.page.text();
-    expect(html).toContain(`<script>${WAIT_SCRIPT}</script>`);
+    expect(html).toContain(`<script src="${WAIT_JS}"></script>`);
+    expect(html).toContain(`<link rel="stylesheet" href="${PAGE_CSS}">`);
     expect(html.match(/<script/g)).toHaveLength(1);
+    expect(html).not.toMatch(/<style| style=/);
     expect(html).toContain(`data-auth="${AUTH_URI.replaceAll("&", "&amp;")}"`);
     expect(html).toContain(`data-status="/oauth2/sessions/${s.sessionId}"`);
     expect(html).toContain("this page notices by itself");
@@ -351,10 +355,14 @@ describe("the waiting page", () => {
     expect(unknown.status).toBe(403);
   });
 
-  it("the CSP hash is the script's SHA-256", async () => {
-    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(WAIT_SCRIPT));
-    const b64 = btoa(String.fromCharCode(...new Uint8Array(digest)));
-    expect(WAIT_SCRIPT_HASH).toBe(`sha256-${b64}`);
+  it("its script, served through the worker, reads the data attributes and polls the status URL", async () => {
+    const res = await harness().send(`${HOST}${WAIT_JS}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/javascript/);
+    const script = await res.text();
+    expect(script).toContain("document.body.dataset");
+    expect(script).toContain("fetch(d.status");
+    expect(script).toContain("o.postMessage(j.popup.m,j.popup.t)");
   });
 });
 

@@ -6,6 +6,7 @@ import type { FailureCode } from "../failures/codes";
 import { AppFailure } from "../failures/failure";
 import { causeName, emitEvent, type RequestLog, type Route } from "../observability/log";
 import { START_PATH } from "../security/start-link";
+import { ASSET_CACHE, assetRoute } from "./assets";
 import { type AppEnv, buildDeps, type Runtime } from "./context";
 import { logRequest, stampHeaders } from "./finish";
 import { MAX_URL_LENGTH } from "./query";
@@ -45,6 +46,7 @@ const reportedProblems = new Set<string>();
  * | GET              | /oauth2/sessions/{id}     | routes/rivery.ts (the waiting page's poll, JSON)       |
  * | GET              | /healthz                  | routes/health.ts                          |
  * | *                | /api/v1/…                 | routes/api (bearer ADMIN_TOKEN)           |
+ * | GET, HEAD        | /assets/*                 | assets.ts: the pages' script and style from ASSETS (public/assets/), cached a year; even with a broken config |
  */
 export function buildApp(result: ConfigResult, runtime: Runtime): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -61,6 +63,8 @@ export function buildApp(result: ConfigResult, runtime: Runtime): Hono<AppEnv> {
     }
     await next();
     stampHeaders(c.res.headers, requestId);
+    // The one exception to no-store: a found static asset (assets.ts).
+    if (log.route === "asset" && c.res.status < 400) c.res.headers.set("Cache-Control", ASSET_CACHE);
     logRequest(log, c.res.status, requestId, started, runtime.clock.now());
   });
 
@@ -70,6 +74,9 @@ export function buildApp(result: ConfigResult, runtime: Runtime): Hono<AppEnv> {
     if (c.req.url.length > MAX_URL_LENGTH) throw new AppFailure("uri_too_long");
     await next();
   });
+
+  // Before the config check: the error page's stylesheet comes from here too.
+  app.get("/assets/*", assetRoute);
 
   if (!result.ok) {
     app.all("*", (c) => {

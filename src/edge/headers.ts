@@ -8,6 +8,14 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 };
 
-/** For the built-in pages: nothing external, no scripts, no framing, no forms. */
-export const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/** What every page's CSP ends with: no base URL, forms, framing or images. */
+export const CSP_TAIL = "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * For the error page: nothing but the stylesheet (/assets/page.css). 'self'
+ * is safe for style and script: the worker's origin serves CSS and
+ * JavaScript only from public/assets/, constant files, and every answer
+ * carries nosniff, so no other answer of its (JSON, HTML with escaped user
+ * text) can be loaded as a stylesheet or run as a script.
+ */
+export const PAGE_CSP = `default-src 'none'; style-src 'self'; ${CSP_TAIL}`;

@@ -1,25 +1,19 @@
 import type { Redirect } from "../core/way-back";
+import { POPUP_JS } from "./assets";
 import { escapeHtml } from "./error-page";
+import { CSP_TAIL } from "./headers";
 
 /**
- * The page's only script, constant so that the CSP can pin it by hash instead
- * of allowing inline script: its data comes from the JSON element. It posts
+ * Nothing but its one script, public/assets/popup.js, from this origin (see
+ * PAGE_CSP for why 'self' is safe); the page is unstyled: it is seen for a
+ * moment at most. The script reads its data from the JSON element and posts
  * only to the return URL's origin (never "*": another page in the opener
- * would otherwise read the outcome). Without an opener (a COOP cut it, or the
- * user opened the link in a tab) it takes the normal way back instead.
+ * would otherwise read the outcome); without an opener (a COOP cut it, or
+ * the user opened the link in a tab) it takes the normal way back instead.
+ * No Cross-Origin-Opener-Policy on purpose: any value but unsafe-none would
+ * put this page in a new browsing context group and cut window.opener.
  */
-export const POPUP_SCRIPT =
-  'var d=JSON.parse(document.getElementById("d").textContent),o=window.opener;if(o&&!o.closed){o.postMessage(d.m,d.t);close()}else location.replace(d.l)';
-/** base64 SHA-256 of POPUP_SCRIPT; test/popup-page.test.ts recomputes it. */
-export const POPUP_SCRIPT_HASH = "sha256-Q270OP2nXP9OnR5IeOVOgmbeVo9W8GAOUMl9Q5BVnU8=";
-
-/**
- * Nothing but the one script, pinned by hash (the page is unstyled: it is seen
- * for a moment at most). No
- * Cross-Origin-Opener-Policy on purpose: any value but unsafe-none would put
- * this page in a new browsing context group and cut window.opener.
- */
-export const POPUP_CSP = `default-src 'none'; script-src '${POPUP_SCRIPT_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+export const POPUP_CSP = `default-src 'none'; script-src 'self'; ${CSP_TAIL}`;
 
 /** JSON that cannot end its <script> element: "<" never appears raw. */
 function scriptJson(value: unknown): string {
@@ -36,7 +30,7 @@ export function renderPopupPage(way: Redirect & { popup: NonNullable<Redirect["p
   const target = new URL(way.location).origin;
   if (target !== way.popup.targetOrigin || target === "null") throw new Error("popup target is not the return origin");
   const data = scriptJson({ t: target, m: way.popup.message, l: way.location });
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Connecting</title></head><body><p>Returning to the app… <a href="${escapeHtml(way.location)}">Continue</a></p><script type="application/json" id="d">${data}</script><script>${POPUP_SCRIPT}</script></body></html>`;
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Connecting</title></head><body><p>Returning to the app… <a href="${escapeHtml(way.location)}">Continue</a></p><script type="application/json" id="d">${data}</script><script src="${POPUP_JS}"></script></body></html>`;
   const response = new Response(html, {
     status: 200,
     headers: {

@@ -15,6 +15,7 @@ export type Route =
   | "wait"
   | "session_status"
   | "api"
+  | "asset"
   | "not_found";
 
 export interface RequestLog {

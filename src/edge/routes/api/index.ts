@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Hono } from "hono/tiny";
 import { AppFailure } from "../../../failures/failure";
+import { fromAssets } from "../../assets";
 import type { AppEnv } from "../../context";
 import { authorizeApi } from "./auth";
 import { createConnectionRoute, registerReturnRoute } from "./connections";
@@ -16,15 +17,10 @@ function methodNotAllowed(allowed: string): () => never {
   };
 }
 
-/**
- * The assets server answers (HEAD, If-None-Match and 304 included). Copied,
- * because its headers are immutable and the app stamps its own on every
- * response. The file is committed, so it is uploaded with every deploy.
- */
-async function openApiDocument(c: Context<AppEnv>): Promise<Response> {
+/** The file is committed, so it is uploaded with every deploy (no-store like the rest of the API). */
+function openApiDocument(c: Context<AppEnv>): Promise<Response> {
   c.get("log").route = "api";
-  const asset = await c.env.ASSETS.fetch(c.req.raw);
-  return new Response(asset.body, asset);
+  return fromAssets(c);
 }
 
 /**
