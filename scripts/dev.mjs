@@ -68,6 +68,7 @@ console.log(`
   Edge worker, exchange:  ${urls.exchange}   (CALLBACK_MODE=exchange, options 1, 2.b.3)
   Peaka stand-in:         ${urls.us} (US), ${urls.eu} (EU)
   Platform (OAuth 2.0):   ${urls.platform}   (oidc-provider: consent screen, token endpoint)
+  Rivery stand-in:        ${urls.rivery}   (both zones' APIs and the consent page; platform "rivery")
   Connections start ${stack.startedVia}.
 
   Both workers, for curl and \`npm run sign-link\` (README, "Try it locally"):
