@@ -1,6 +1,7 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
 import { ASSET_CACHE, PAGE_CSS, POPUP_JS, WAIT_JS } from "../src/edge/assets";
+import { renderWaitPage } from "../src/edge/wait-page";
 import { PAGE_CSP } from "../src/edge/headers";
 import { HOST } from "./fixtures/start";
 import { captureLogs } from "./helpers/logs";
@@ -122,5 +123,33 @@ describe("'self' in the pages' CSP", () => {
     const html = await res.text();
     expect(html).toContain(`<link rel="stylesheet" href="${PAGE_CSS}">`);
     expect(html).not.toMatch(/<style|<script| style=/);
+  });
+});
+
+describe("the waiting page's template (public/pages/wait.html)", () => {
+  it("is not served as it is: only the startUrl answers it, with its data", async () => {
+    const res = await call(`${HOST}/pages/wait.html`, { headers: BROWSER });
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain("Allow access in the Rivery window");
+  });
+
+  it("loads the current versions of the script and the stylesheet", () => {
+    const template = PUBLIC["pages/wait.html"] ?? "";
+    expect(template).toContain(`<script src="${WAIT_JS}"></script>`);
+    expect(template).toContain(`<link rel="stylesheet" href="${PAGE_CSS}">`);
+  });
+
+  it("carries data attributes a browser decodes to the exact values: & and \" are encoded", async () => {
+    const { env } = await import("cloudflare:workers");
+    const context = { env, req: { url: `${HOST}/oauth2/wait` } } as unknown as Parameters<typeof renderWaitPage>[0];
+    const authUri = 'https://rivery.example/auth?a=1&not-b=2&copy="x"';
+    const html = await (await renderWaitPage(context, { authUri, statusUrl: "/oauth2/sessions/cs_x?a&lt" })).text();
+    expect(html).toContain('data-auth="https://rivery.example/auth?a=1&amp;not-b=2&amp;copy=&quot;x&quot;"');
+    expect(html).toContain('data-status="/oauth2/sessions/cs_x?a&amp;lt"');
+    expect(html).toContain('<div id="s">');
+    // A session that is over: no steps, no consent link.
+    const over = await (await renderWaitPage(context, { statusUrl: "/oauth2/sessions/cs_x" })).text();
+    expect(over).not.toContain('<div id="s">');
+    expect(over).not.toContain("data-auth");
   });
 });

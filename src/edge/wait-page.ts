@@ -1,5 +1,5 @@
-import { PAGE_CSS, WAIT_JS } from "./assets";
-import { escapeHtml } from "./error-page";
+import type { Context } from "hono";
+import type { AppEnv } from "./context";
 import { CSP_TAIL } from "./headers";
 
 /**
@@ -10,12 +10,36 @@ import { CSP_TAIL } from "./headers";
  */
 export const WAIT_CSP = `default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; ${CSP_TAIL}`;
 
-/** The page a Rivery session's startUrl answers. `authUri` absent: the session is over, the page only polls. Data goes to the script in data attributes. */
-export function renderWaitPage(input: { authUri?: string | undefined; statusUrl: string }): string {
-  const { authUri } = input;
-  const steps =
-    authUri === undefined
-      ? ""
-      : `<ol><li>A Rivery window opens (if not, press the button).<li>Sign in there and allow access.<li>That is all: this page notices by itself and takes you back.</ol><p id="b" hidden>Your browser blocked the window.<p><button id="o">Open Rivery</button>`;
-  return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>Connect with Rivery</title><link rel="stylesheet" href="${PAGE_CSS}"><body${authUri === undefined ? "" : ` data-auth="${escapeHtml(authUri)}"`} data-status="${escapeHtml(input.statusUrl)}"><h1>Allow access in the Rivery window</h1>${steps}<p id="m" role="status">Waiting for your authorisation. Keep this page open.<script src="${WAIT_JS}"></script>`;
+/**
+ * The page's markup is a static asset outside /assets/ (public/pages/wait.html,
+ * which no route serves as it is), so its text costs the bundle nothing;
+ * HTMLRewriter adds the data the script reads and drops the steps once the
+ * session is over. The rewriter encodes `"` in an attribute value but not
+ * `&`, which a browser would read as a character reference (`&not-` is `¬-`):
+ * attr() encodes it first.
+ */
+const TEMPLATE = "/pages/wait.html";
+
+const attr = (value: string) => value.replaceAll("&", "&amp;");
+
+/** The page a Rivery session's startUrl answers. `authUri` absent: the session is over, the page only polls. */
+export async function renderWaitPage(
+  c: Context<AppEnv>,
+  input: { authUri?: string | undefined; statusUrl: string },
+): Promise<Response> {
+  const { authUri, statusUrl } = input;
+  const template = await c.env.ASSETS.fetch(new URL(TEMPLATE, c.req.url));
+  return new HTMLRewriter()
+    .on("body", {
+      element(body) {
+        if (authUri !== undefined) body.setAttribute("data-auth", attr(authUri));
+        body.setAttribute("data-status", attr(statusUrl));
+      },
+    })
+    .on("#s", {
+      element(steps) {
+        if (authUri === undefined) steps.remove();
+      },
+    })
+    .transform(new Response(template.body));
 }

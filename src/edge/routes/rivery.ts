@@ -11,13 +11,14 @@ export async function wait(c: Context<AppEnv>): Promise<Response> {
   requirePublicOrigin(deps);
   const params = new URL(c.req.url).searchParams;
   const waiting = await openWaiting(deps, params.get("s") ?? "", params.get("t"));
+  const page = await renderWaitPage(c, waiting);
   const headers = new Headers({
     "Content-Type": "text/html; charset=utf-8",
     "Content-Security-Policy": WAIT_CSP,
     "X-Frame-Options": "DENY",
   });
   for (const cookie of waiting.setCookies ?? []) headers.append("Set-Cookie", cookie);
-  return new Response(renderWaitPage(waiting), { headers });
+  return new Response(page.body, { headers });
 }
 
 /** `GET /oauth2/sessions/{sessionId}`: the waiting page's poll, for the bound browser; JSON `{status, connectionId?, next?}`. */
