@@ -91,7 +91,7 @@ async function remember(
     const [expiresAt] = await Promise.all([
       store.putConnection(connectionId, { ...record, ...link, createdAt: clock.now() }),
       state
-        ? store.putState(state, { connectionId, returnUrl, zone, ...(browser ? { browser } : {}), ...link })
+        ? store.putState(state, { connectionId, returnUrl, zone, browser, ...link })
         : undefined,
       openSession(deps, session),
     ]);
@@ -133,7 +133,7 @@ export async function startSession(deps: Deps, adapter: PlatformAdapter, input: 
     session,
   );
   const { sessionId } = session;
-  return { sessionId, connectionId, ...(consentUrl ? { consentUrl: consentUrl.href } : {}), zone, expiresAt, warnings };
+  return { sessionId, connectionId, consentUrl: consentUrl?.href, zone, expiresAt, warnings };
 }
 
 /** The session a start opens; `connected`: the platform needs no consent, so it has succeeded already. */
@@ -278,11 +278,11 @@ export async function completeSession(
       connectionId,
       status,
       // The platform says only "fail"; the return URL and the result name it as one code.
-      ...(status === "fail" ? { error: "connection_failed" } : {}),
+      error: status === "fail" ? "connection_failed" : undefined,
       zone: record.zone,
       via: "redirect",
       // The record is spent with this answer: the flow's cookie can go too.
-      ...(record.browser ? { endsBinding: record.browser } : {}),
+      endsBinding: record.browser,
       session: record,
     });
     deps.defer("delete_connection", store.deleteConnection(connectionId));

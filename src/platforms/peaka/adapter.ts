@@ -70,7 +70,7 @@ export const peakaAdapter: PlatformAdapter = {
     const consentUrl = consentUrlFrom(connection.url, connection.id);
     return {
       connectionId: connection.id,
-      ...(consentUrl ? { consentUrl } : {}),
+      consentUrl,
       warnings: consentUrl ? redirectUriWarnings(deps, input.zone, consentUrl, connection.id) : [],
     };
   },

@@ -236,7 +236,7 @@ export async function pollSession(deps: Deps, sessionId: string): Promise<Sessio
   });
   return {
     status,
-    ...(connectionId ? { connectionId } : {}),
+    connectionId,
     next: back.location,
     ...(back.popup ? { popup: { t: back.popup.targetOrigin, m: back.popup.message } } : {}),
   };
