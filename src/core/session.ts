@@ -90,9 +90,7 @@ async function remember(
   try {
     const [expiresAt] = await Promise.all([
       store.putConnection(connectionId, { ...record, ...link, createdAt: clock.now() }),
-      state
-        ? store.putState(state, { connectionId, returnUrl, zone, browser, ...link })
-        : undefined,
+      state ? store.putState(state, { connectionId, returnUrl, zone, browser, ...link }) : undefined,
       openSession(deps, session),
     ]);
     return expiresAt;
