@@ -19,7 +19,8 @@ import {
 /** Raised when a request needs a setting that is missing or invalid. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
-  readonly problems: readonly ConfigProblem[];
+  // `declare`: the constructor sets it; a field declaration would only add bytes to the bundle.
+  declare readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[]) {
     super(problems.map((p) => `${p.variable} ${p.reason}`).join("; "));
     this.problems = problems;

@@ -38,7 +38,8 @@ export class PeakaNetworkError extends PeakaError {
 export class PeakaStatusError extends PeakaError {
   override readonly name = "PeakaStatusError";
   readonly kind = "status";
-  readonly status: number;
+  // `declare`: the constructor sets it; a field declaration would only add bytes to the bundle.
+  declare readonly status: number;
   constructor(status: number) {
     super(`Peaka answered ${status}`);
     this.status = status;
