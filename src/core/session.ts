@@ -172,17 +172,28 @@ async function rememberForBrowser(
   const pending = consentUrl
     ? { connectionId, consentUrl: consentUrl.href, returnUrl, zone, mode, ...linkOf(session) }
     : undefined;
+  let startUrl: string | undefined;
+  let expiresAt: number;
   if (bound && pending) {
     const [start] = await failing(
       Promise.all([createStartUrl(deps, pending), openSession(deps, session)]),
       connectionId,
     );
-    return { sessionId, connectionId, startUrl: start.url, zone, expiresAt: start.expiresAt, warnings };
+    ({ url: startUrl, expiresAt } = start);
+  } else {
+    expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode }, consentUrl, session);
+    if (pending) startUrl = (await createStartUrl(deps, pending)).url;
   }
-  const expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode }, consentUrl, session);
-  if (!pending) return { sessionId, connectionId, zone, expiresAt, warnings };
-  const startUrl = (await createStartUrl(deps, pending)).url;
-  return { sessionId, connectionId, startUrl, consentUrl: pending.consentUrl, zone, expiresAt, warnings };
+  // Bound, the consent URL is not handed out: the browser must go through startUrl.
+  return {
+    sessionId,
+    connectionId,
+    startUrl,
+    consentUrl: bound ? undefined : pending?.consentUrl,
+    zone,
+    expiresAt,
+    warnings,
+  };
 }
 
 /** The server API's start: the platform creates the connection, then the way to the browser (rememberForBrowser). */
