@@ -19,7 +19,8 @@ import {
 /** Raised when a request needs a setting that is missing or invalid. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
-  readonly problems: readonly ConfigProblem[];
+  // `declare`: the constructor sets it; a field declaration would only add bytes to the bundle.
+  declare readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[]) {
     super(problems.map((p) => `${p.variable} ${p.reason}`).join("; "));
     this.problems = problems;
@@ -60,16 +61,14 @@ function raw(env: Env, name: VarName): string | undefined {
   return (DEFAULTS as Partial<Record<VarName, string>>)[name];
 }
 
-class Collector {
-  readonly problems: ConfigProblem[] = [];
-  parse<T>(env: Env, name: VarName, schema: z.ZodMiniType<T>): T | undefined {
-    const value = raw(env, name);
-    if (value === undefined) return undefined;
-    const result = schema.safeParse(value);
-    if (result.success) return result.data;
-    this.problems.push({ variable: name, reason: result.error.issues[0]?.message ?? "is invalid" });
-    return undefined;
-  }
+/** Parses one variable: the value, or undefined with the problem pushed onto `problems`. */
+function parse<T>(problems: ConfigProblem[], env: Env, name: VarName, schema: z.ZodMiniType<T>): T | undefined {
+  const value = raw(env, name);
+  if (value === undefined) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  problems.push({ variable: name, reason: result.error.issues[0]?.message ?? "is invalid" });
+  return undefined;
 }
 
 const ZONE_SETTINGS: Record<ZoneSetting, { suffix: string; fallback?: VarName; schema: z.ZodMiniType<string> }> = {
@@ -85,11 +84,11 @@ function parseZone(env: Env, zone: Zone): ZoneConfig {
   for (const [setting, spec] of Object.entries(ZONE_SETTINGS) as [ZoneSetting, (typeof ZONE_SETTINGS)[ZoneSetting]][]) {
     const own = `PEAKA_${zone.toUpperCase()}_${spec.suffix}` as VarName;
     const name = raw(env, own) !== undefined || !spec.fallback ? own : spec.fallback;
-    const collector = new Collector();
-    const value = collector.parse(env, name, spec.schema);
+    const found: ConfigProblem[] = [];
+    const value = parse(found, env, name, spec.schema);
     if (value !== undefined) values[setting] = value;
     else {
-      problems[setting] = collector.problems[0] ?? {
+      problems[setting] = found[0] ?? {
         variable: spec.fallback ? `${own} (or ${spec.fallback})` : own,
         reason: "is not set",
       };
@@ -103,25 +102,25 @@ function parseZone(env: Env, zone: Zone): ZoneConfig {
  * for the whole worker; the token is a secret that only Rivery starts need,
  * so its absence fails only them (config_invalid naming it).
  */
-function parseRivery(c: Collector, env: Env, zone: Zone): RiveryZone | undefined {
+function parseRivery(problems: ConfigProblem[], env: Env, zone: Zone): RiveryZone | undefined {
   const upper = zone.toUpperCase();
-  const apiUrl = c.parse(env, `RIVERY_${upper}_API_URL` as VarName, schemas.riveryApiUrlSchema);
+  const apiUrl = parse(problems, env, `RIVERY_${upper}_API_URL` as VarName, schemas.riveryApiUrlSchema);
   if (apiUrl === undefined) return undefined;
   const own = `RIVERY_${upper}_API_TOKEN` as VarName;
   const name = raw(env, own) !== undefined ? own : "RIVERY_API_TOKEN";
-  const tokens = new Collector();
-  const token = tokens.parse(env, name, schemas.apiKeySchema);
+  const tokens: ConfigProblem[] = [];
+  const token = parse(tokens, env, name, schemas.apiKeySchema);
   if (token !== undefined) return { apiUrl, token };
-  return { apiUrl, problem: tokens.problems[0] ?? { variable: `RIVERY_API_TOKEN (or ${own})`, reason: "is not set" } };
+  return { apiUrl, problem: tokens[0] ?? { variable: `RIVERY_API_TOKEN (or ${own})`, reason: "is not set" } };
 }
 
 function parseEntrySecret(env: Env, name: RotatedSecret): EntrySecret {
-  const collector = new Collector();
-  const value = collector.parse(env, name, schemas.entrySecretSchema);
+  const problems: ConfigProblem[] = [];
+  const value = parse(problems, env, name, schemas.entrySecretSchema);
   const previousName = `${name}_PREVIOUS` as const;
-  const previous = collector.parse(env, previousName, schemas.entrySecretSchema);
+  const previous = parse(problems, env, previousName, schemas.entrySecretSchema);
   // With the current key valid, a problem can only be the previous key's.
-  const [problem] = collector.problems;
+  const [problem] = problems;
   if (value !== undefined) return { state: "set", value, previous, previousProblem: problem };
   if (problem) return { state: "invalid", problem };
   // The old key alone: the new one was most likely put under the wrong name.
@@ -131,18 +130,18 @@ function parseEntrySecret(env: Env, name: RotatedSecret): EntrySecret {
 }
 
 function parseWebhooks(env: Env): WebhookConfig {
-  const c = new Collector();
-  const url = c.parse(env, "WEBHOOK_URL", schemas.webhookUrlSchema);
-  const secret = c.parse(env, "WEBHOOK_SECRET", schemas.webhookSecretSchema);
-  const previous = c.parse(env, "WEBHOOK_SECRET_PREVIOUS", schemas.webhookSecretSchema);
-  const retryBaseSeconds = c.parse(env, "WEBHOOK_RETRY_BASE_SECONDS", schemas.retryBaseSchema) ?? 10;
+  const problems: ConfigProblem[] = [];
+  const url = parse(problems, env, "WEBHOOK_URL", schemas.webhookUrlSchema);
+  const secret = parse(problems, env, "WEBHOOK_SECRET", schemas.webhookSecretSchema);
+  const previous = parse(problems, env, "WEBHOOK_SECRET_PREVIOUS", schemas.webhookSecretSchema);
+  const retryBaseSeconds = parse(problems, env, "WEBHOOK_RETRY_BASE_SECONDS", schemas.retryBaseSchema) ?? 10;
   const hasUrl = raw(env, "WEBHOOK_URL");
   const hasSecret = raw(env, "WEBHOOK_SECRET");
   // Each needs the other (WEBHOOK_SECRET_PREVIOUS alone changes nothing: it only signs beside WEBHOOK_SECRET).
   if (!hasUrl !== !hasSecret)
-    c.problems.push({ variable: hasUrl ? "WEBHOOK_SECRET" : "WEBHOOK_URL", reason: "is not set" });
-  if (c.problems.length > 0 || !url || !secret) {
-    return hasUrl || hasSecret || c.problems.length > 0 ? { state: "invalid", problems: c.problems } : { state: "off" };
+    problems.push({ variable: hasUrl ? "WEBHOOK_SECRET" : "WEBHOOK_URL", reason: "is not set" });
+  if (problems.length > 0 || !url || !secret) {
+    return hasUrl || hasSecret || problems.length > 0 ? { state: "invalid", problems } : { state: "off" };
   }
   return { state: "on", url, secrets: previous ? [secret, previous] : [secret], retryBaseSeconds };
 }
@@ -167,38 +166,51 @@ export const WAIT_PATH = "/oauth2/wait";
 /** The browser-bound session status, `GET /oauth2/sessions/{sessionId}`. */
 export const SESSIONS_PATH = "/oauth2/sessions/";
 
+/** The variables every deployment has (each has a default), by Config field, parsed in this order. */
+const VARS = {
+  defaultZone: ["PEAKA_ZONE", schemas.zoneSchema],
+  mode: ["CALLBACK_MODE", schemas.modeSchema],
+  callbackPath: ["CALLBACK_PATH", schemas.pathSchema],
+  completePath: ["COMPLETE_PATH", schemas.pathSchema],
+  zoneByHost: ["ZONE_BY_HOST", schemas.zoneByHostSchema],
+  returnOrigins: ["RETURN_ORIGINS", schemas.originsSchema],
+  recordTtlSeconds: ["RECORD_TTL_SECONDS", schemas.ttlSchema],
+  sessionTtlSeconds: ["SESSION_TTL_SECONDS", schemas.ttlSchema],
+  peakaTimeoutMs: ["PEAKA_TIMEOUT_MS", schemas.timeoutSchema],
+  publicOrigins: ["PUBLIC_ORIGINS", schemas.publicOriginsSchema],
+  browserBinding: ["BROWSER_BINDING", schemas.browserBindingSchema],
+} as const satisfies Record<string, readonly [VarName, z.ZodMiniType<unknown>]>;
+
+type Vars = { -readonly [K in keyof typeof VARS]: z.infer<(typeof VARS)[K][1]> };
+
 export function parseConfig(env: Env): ConfigResult {
-  const c = new Collector();
-  const defaultZone = c.parse(env, "PEAKA_ZONE", schemas.zoneSchema);
-  const mode = c.parse(env, "CALLBACK_MODE", schemas.modeSchema);
-  const callbackPath = c.parse(env, "CALLBACK_PATH", schemas.pathSchema);
-  const completePath = c.parse(env, "COMPLETE_PATH", schemas.pathSchema);
-  const zoneByHost = c.parse(env, "ZONE_BY_HOST", schemas.zoneByHostSchema);
-  const returnOrigins = c.parse(env, "RETURN_ORIGINS", schemas.originsSchema);
-  const recordTtlSeconds = c.parse(env, "RECORD_TTL_SECONDS", schemas.ttlSchema);
-  const sessionTtlSeconds = c.parse(env, "SESSION_TTL_SECONDS", schemas.ttlSchema);
-  const peakaTimeoutMs = c.parse(env, "PEAKA_TIMEOUT_MS", schemas.timeoutSchema);
+  const problems: ConfigProblem[] = [];
+  const vars = {} as Record<string, unknown>;
+  for (const [key, [name, schema]] of Object.entries(VARS)) {
+    vars[key] = parse<unknown>(problems, env, name, schema);
+  }
+  // Every one has a default: until the problems are checked below, a value is undefined only beside its problem.
+  const { callbackPath, completePath, returnOrigins, recordTtlSeconds, sessionTtlSeconds } = vars as Vars;
   const errorUrl = raw(env, "ERROR_URL");
   const defaultReturnUrl = raw(env, "DEFAULT_RETURN_URL");
-  const publicOrigins = c.parse(env, "PUBLIC_ORIGINS", schemas.publicOriginsSchema);
-  const browserBinding = c.parse(env, "BROWSER_BINDING", schemas.browserBindingSchema);
-  const riveryUs = parseRivery(c, env, "us");
-  const riveryEu = parseRivery(c, env, "eu");
-  const riveryValiditySeconds = c.parse(env, "RIVERY_VALIDITY_SECONDS", schemas.riveryValiditySchema);
+  const riveryUs = parseRivery(problems, env, "us");
+  const riveryEu = parseRivery(problems, env, "eu");
+  const riveryValiditySeconds = parse(problems, env, "RIVERY_VALIDITY_SECONDS", schemas.riveryValiditySchema);
 
   // A session must outlive its flow records, or a pending flow could lose the session it settles.
-  if (sessionTtlSeconds !== undefined && recordTtlSeconds !== undefined && sessionTtlSeconds < recordTtlSeconds) {
-    c.problems.push({ variable: "SESSION_TTL_SECONDS", reason: "must be at least RECORD_TTL_SECONDS" });
+  // (Either one undefined compares false.)
+  if (sessionTtlSeconds < recordTtlSeconds) {
+    problems.push({ variable: "SESSION_TTL_SECONDS", reason: "must be at least RECORD_TTL_SECONDS" });
   }
   if (callbackPath !== undefined && callbackPath === completePath) {
-    c.problems.push({ variable: "COMPLETE_PATH", reason: "must differ from CALLBACK_PATH" });
+    problems.push({ variable: "COMPLETE_PATH", reason: "must differ from CALLBACK_PATH" });
   }
   for (const [variable, path] of [
     ["CALLBACK_PATH", callbackPath],
     ["COMPLETE_PATH", completePath],
   ] as const) {
     if (path !== undefined && reservedPath(path)) {
-      c.problems.push({
+      problems.push({
         variable,
         reason: `must not be ${START_PATH}, ${BEGIN_PATH}, ${WAIT_PATH}, under ${SESSIONS_PATH}, /healthz or under /api/ (the worker serves those)`,
       });
@@ -211,58 +223,30 @@ export function parseConfig(env: Env): ConfigResult {
   ] as const) {
     const check = url !== undefined && returnOrigins !== undefined ? checkReturnUrl(url, returnOrigins) : undefined;
     if (check && !check.ok) {
-      c.problems.push({
+      problems.push({
         variable,
         reason: `must pass the return-URL rules and be allowed by RETURN_ORIGINS (rejected: ${check.reason})`,
       });
     }
   }
 
-  if (
-    c.problems.length > 0 ||
-    defaultZone === undefined ||
-    mode === undefined ||
-    callbackPath === undefined ||
-    completePath === undefined ||
-    zoneByHost === undefined ||
-    returnOrigins === undefined ||
-    recordTtlSeconds === undefined ||
-    sessionTtlSeconds === undefined ||
-    peakaTimeoutMs === undefined ||
-    publicOrigins === undefined ||
-    browserBinding === undefined ||
-    riveryUs === undefined ||
-    riveryEu === undefined ||
-    riveryValiditySeconds === undefined
-  ) {
-    return { ok: false, error: new ConfigError(c.problems) };
-  }
+  if (problems.length > 0) return { ok: false, error: new ConfigError(problems) };
 
   const zones = { us: parseZone(env, "us"), eu: parseZone(env, "eu") };
   return {
     ok: true,
     config: {
-      defaultZone,
+      ...(vars as Vars),
       zones,
       relayZones: ZONES.filter((z) => zones[z].callbackUrl !== undefined),
-      zoneByHost,
-      mode,
-      callbackPath,
-      completePath,
-      returnOrigins,
-      recordTtlSeconds,
-      sessionTtlSeconds,
-      peakaTimeoutMs,
       adminToken: parseEntrySecret(env, "ADMIN_TOKEN"),
       linkSigningKey: parseEntrySecret(env, "LINK_SIGNING_KEY"),
       resultSigningKey: parseEntrySecret(env, "RESULT_SIGNING_KEY"),
-      publicOrigins,
-      browserBinding,
-      rivery: { us: riveryUs, eu: riveryEu },
-      riveryValiditySeconds,
+      rivery: { us: riveryUs as RiveryZone, eu: riveryEu as RiveryZone },
+      riveryValiditySeconds: riveryValiditySeconds as number,
       webhooks: parseWebhooks(env),
-      ...(defaultReturnUrl !== undefined ? { defaultReturnUrl } : {}),
-      ...(errorUrl !== undefined ? { errorUrl } : {}),
+      defaultReturnUrl,
+      errorUrl,
     },
   };
 }

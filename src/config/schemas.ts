@@ -1,6 +1,6 @@
 import * as z from "zod/mini";
 import { EMPTY_ALLOW_LIST, parseAllowedOrigin, parseAllowList } from "../security/return-url";
-import { hasAllowedScheme } from "../security/url-scheme";
+import { safeUrl } from "../security/url-scheme";
 import { ZONES, type Zone } from "./types";
 
 // Each variable has its own schema so that a failure names exactly one
@@ -10,12 +10,8 @@ const URL_RULE = "must be an absolute https URL (http only for localhost) withou
 
 /** https (http on loopback), no credentials, query or fragment. */
 function plainUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return hasAllowedScheme(u) && !u.username && !u.password && !u.search && !u.hash;
-  } catch {
-    return false;
-  }
+  const u = safeUrl(s);
+  return !!u && !u.search && !u.hash;
 }
 
 /**

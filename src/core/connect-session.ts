@@ -74,9 +74,28 @@ export function newSessionId(): string {
 
 type Fields = Omit<SessionRecord, "v" | "expiresAt">;
 
+/**
+ * Writes a session; a terminal one is notified. Only a new session or a
+ * pending one is ever written (rewrite), so a terminal write is the
+ * session's one transition and notifies once.
+ */
 async function write(deps: Deps, record: Fields): Promise<SessionRecord> {
   const expiresAt = await deps.store.putSession(record.sessionId, record);
-  return { v: 1, ...record, expiresAt };
+  const written: SessionRecord = { v: 1, ...record, expiresAt };
+  notify(deps, written);
+  return written;
+}
+
+/** Rewrites a pending session with `change`; a terminal one (expired included) is left as it is. */
+async function rewrite(
+  deps: Deps,
+  sessionId: string,
+  change: (fields: Fields) => Fields,
+): Promise<SessionRecord | undefined> {
+  const current = await readSession(deps, sessionId);
+  if (current?.status !== "pending") return current;
+  const { v: _v, expiresAt: _e, ...fields } = current;
+  return write(deps, change(fields));
 }
 
 function settled(record: Fields, outcome: SessionSettlement, now: number): Fields {
@@ -115,10 +134,7 @@ export async function openSession(deps: Deps, init: SessionInit): Promise<Sessio
     createdAt: now,
     deadline,
   };
-  if (!outcome) return write(deps, record);
-  const written = await write(deps, settled(record, outcome, now));
-  notify(deps, written);
-  return written;
+  return write(deps, outcome ? settled(record, outcome, now) : record);
 }
 
 /** A pending session past its deadline reads as expired. */
@@ -139,35 +155,23 @@ export async function readSession(deps: Deps, sessionId: string): Promise<Sessio
  * outcome stands. Resolves to the session as it now reads (undefined when it
  * is unknown).
  */
-export async function settleSession(
+export function settleSession(
   deps: Deps,
   sessionId: string,
   outcome: SessionSettlement,
 ): Promise<SessionRecord | undefined> {
-  const current = await readSession(deps, sessionId);
-  if (current?.status !== "pending") return current;
-  const { v: _v, expiresAt: _e, ...fields } = current;
-  const written = await write(deps, settled(fields, outcome, deps.clock.now()));
-  notify(deps, written);
-  return written;
+  return rewrite(deps, sessionId, (fields) => settled(fields, outcome, deps.clock.now()));
 }
 
 /** Records platform progress on a pending session; a terminal one is left as it is. */
-export async function updateSession(
-  deps: Deps,
-  sessionId: string,
-  patch: SessionPatch,
-): Promise<SessionRecord | undefined> {
-  const current = await readSession(deps, sessionId);
-  if (current?.status !== "pending") return current;
-  const { v: _v, expiresAt: _e, ...fields } = current;
+export function updateSession(deps: Deps, sessionId: string, patch: SessionPatch): Promise<SessionRecord | undefined> {
   const { connectionId, browser, platformData } = patch;
-  return write(deps, {
+  return rewrite(deps, sessionId, (fields) => ({
     ...fields,
     connectionId: connectionId ?? fields.connectionId,
     browser: browser ?? fields.browser,
     platformData: platformData ? { ...fields.platformData, ...platformData } : fields.platformData,
-  });
+  }));
 }
 
 /**

@@ -18,6 +18,13 @@ export function toFailure(error: unknown, connectionId?: string): AppFailure | C
   return new AppFailure("internal_error", { cause: error, connectionId });
 }
 
+/** `promise`, rejecting with its error as a wire failure (toFailure) naming `connectionId`. */
+export function failing<T>(promise: Promise<T>, connectionId?: string): Promise<T> {
+  return promise.catch((error: unknown) => {
+    throw toFailure(error, connectionId);
+  });
+}
+
 /** The platform's HTTP status behind a failure, if any, for the log line. */
 export function platformStatusOf(error: unknown): number | undefined {
   if (error instanceof PlatformError) return error.platformStatus;

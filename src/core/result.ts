@@ -56,10 +56,11 @@ export async function flowReturn(deps: Deps, returnUrl: string, outcome: FlowOut
       {
         iss: issuer(deps),
         aud: target.origin,
-        ...(connectionId ? { sub: connectionId } : {}),
+        // signResult leaves out undefined claims.
+        sub: connectionId,
         status,
-        ...(error ? { error } : {}),
-        ...(zone ? { zone } : {}),
+        error,
+        zone,
         via,
         sid: sessionId,
         ref: reference,

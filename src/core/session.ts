@@ -14,7 +14,7 @@ import {
   settleLater,
 } from "./connect-session";
 import type { Deps } from "./deps";
-import { toFailure } from "./errors";
+import { failing } from "./errors";
 import type { CreateInput, PlatformAdapter, Warning } from "./platform";
 import { flowReturn, type Via } from "./result";
 import { type Redirect, returnTo } from "./way-back";
@@ -87,28 +87,20 @@ async function remember(
   const state = consentUrl?.searchParams.get("state") ?? undefined;
   const { returnUrl, zone, browser } = record;
   const link = linkOf(session);
-  try {
-    const [expiresAt] = await Promise.all([
+  const [expiresAt] = await failing(
+    Promise.all([
       store.putConnection(connectionId, { ...record, ...link, createdAt: clock.now() }),
-      state
-        ? store.putState(state, { connectionId, returnUrl, zone, ...(browser ? { browser } : {}), ...link })
-        : undefined,
+      state ? store.putState(state, { connectionId, returnUrl, zone, browser, ...link }) : undefined,
       openSession(deps, session),
-    ]);
-    return expiresAt;
-  } catch (error) {
+    ]),
     // The platform may already hold the connection: name it, so it can be traced.
-    throw toFailure(error, connectionId);
-  }
+    connectionId,
+  );
+  return expiresAt;
 }
 
 async function create(deps: Deps, adapter: PlatformAdapter, input: StartInput) {
-  let created: Awaited<ReturnType<PlatformAdapter["create"]>>;
-  try {
-    created = await adapter.create(deps, input);
-  } catch (error) {
-    throw toFailure(error);
-  }
+  const created = await failing(adapter.create(deps, input));
   const { connectionId } = created;
   // These flows keep their records by connection id: a platform that names none here has its own flow.
   if (connectionId === undefined) throw new AppFailure("internal_error");
@@ -133,7 +125,7 @@ export async function startSession(deps: Deps, adapter: PlatformAdapter, input: 
     session,
   );
   const { sessionId } = session;
-  return { sessionId, connectionId, ...(consentUrl ? { consentUrl: consentUrl.href } : {}), zone, expiresAt, warnings };
+  return { sessionId, connectionId, consentUrl: consentUrl?.href, zone, expiresAt, warnings };
 }
 
 /** The session a start opens; `connected`: the platform needs no consent, so it has succeeded already. */
@@ -180,19 +172,28 @@ async function rememberForBrowser(
   const pending = consentUrl
     ? { connectionId, consentUrl: consentUrl.href, returnUrl, zone, mode, ...linkOf(session) }
     : undefined;
+  let startUrl: string | undefined;
+  let expiresAt: number;
   if (bound && pending) {
-    let start: Awaited<ReturnType<typeof createStartUrl>>;
-    try {
-      [start] = await Promise.all([createStartUrl(deps, pending), openSession(deps, session)]);
-    } catch (error) {
-      throw toFailure(error, connectionId);
-    }
-    return { sessionId, connectionId, startUrl: start.url, zone, expiresAt: start.expiresAt, warnings };
+    const [start] = await failing(
+      Promise.all([createStartUrl(deps, pending), openSession(deps, session)]),
+      connectionId,
+    );
+    ({ url: startUrl, expiresAt } = start);
+  } else {
+    expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode }, consentUrl, session);
+    if (pending) startUrl = (await createStartUrl(deps, pending)).url;
   }
-  const expiresAt = await remember(deps, connectionId, { returnUrl, zone, mode }, consentUrl, session);
-  if (!pending) return { sessionId, connectionId, zone, expiresAt, warnings };
-  const startUrl = (await createStartUrl(deps, pending)).url;
-  return { sessionId, connectionId, startUrl, consentUrl: pending.consentUrl, zone, expiresAt, warnings };
+  // Bound, the consent URL is not handed out: the browser must go through startUrl.
+  return {
+    sessionId,
+    connectionId,
+    startUrl,
+    consentUrl: bound ? undefined : pending?.consentUrl,
+    zone,
+    expiresAt,
+    warnings,
+  };
 }
 
 /** The server API's start: the platform creates the connection, then the way to the browser (rememberForBrowser). */
@@ -251,12 +252,7 @@ export async function completeSession(
   const { config, store, log } = deps;
   const { connectionId, status } = verdict;
   log.connectionId = connectionId;
-  let record: Awaited<ReturnType<typeof store.getConnection>>;
-  try {
-    record = await store.getConnection(connectionId);
-  } catch (error) {
-    throw toFailure(error, connectionId);
-  }
+  const record = await failing(store.getConnection(connectionId), connectionId);
   if (record) {
     log.zone = record.zone;
     log.mode = record.mode;
@@ -278,11 +274,11 @@ export async function completeSession(
       connectionId,
       status,
       // The platform says only "fail"; the return URL and the result name it as one code.
-      ...(status === "fail" ? { error: "connection_failed" } : {}),
+      error: status === "fail" ? "connection_failed" : undefined,
       zone: record.zone,
       via: "redirect",
       // The record is spent with this answer: the flow's cookie can go too.
-      ...(record.browser ? { endsBinding: record.browser } : {}),
+      endsBinding: record.browser,
       session: record,
     });
     deps.defer("delete_connection", store.deleteConnection(connectionId));
@@ -316,15 +312,10 @@ export async function returnUrlFor(
   record: StateRecord | undefined,
   connectionId: string,
 ): Promise<SessionLink & { returnUrl?: string | undefined }> {
-  let found: (SessionLink & { returnUrl: string }) | undefined;
-  if (record?.connectionId === connectionId) found = record;
-  else {
-    try {
-      found = await deps.store.getConnection(connectionId);
-    } catch (error) {
-      throw toFailure(error, connectionId);
-    }
-  }
+  const found: (SessionLink & { returnUrl: string }) | undefined =
+    record?.connectionId === connectionId
+      ? record
+      : await failing(deps.store.getConnection(connectionId), connectionId);
   deps.defer("delete_connection", deps.store.deleteConnection(connectionId));
   return { returnUrl: found?.returnUrl, ...linkOf(found) };
 }

@@ -112,6 +112,50 @@ export async function spendStartLink(deps: Deps, link: AcceptedLink): Promise<vo
 }
 
 /**
+ * A verified link's start that failed. When the platform or KV failed, the
+ * user goes back to the signed return URL with the code, and the session
+ * (made in advance, so a failed start still has one) is written settled
+ * failed after the response: storage may be what failed. Anything else is
+ * thrown, for the error page.
+ */
+export function failedStart(
+  deps: Deps,
+  thrown: unknown,
+  link: AcceptedLink,
+  session: { sessionId: string; reference: string | undefined; display: AcceptedLink["display"] },
+  platform: PlatformName,
+  browser?: string,
+): Promise<Redirect> {
+  const { log } = deps;
+  const error = toFailure(thrown);
+  if (!isServiceFailure(error)) throw error;
+  const { code, connectionId } = error;
+  log.error = code;
+  log.cause = causeName(error);
+  log.peakaStatus = platformStatusOf(error);
+  log.outcome = "returned";
+  deps.defer(
+    "open_session",
+    // openSession takes only its own fields of the link.
+    openSession(deps, {
+      ...link,
+      ...session,
+      platform,
+      browser,
+      settled: { status: "failed", connectionId, error: code },
+    }),
+  );
+  return flowReturn(deps, link.returnUrl, {
+    connectionId,
+    status: "fail",
+    error: code,
+    zone: link.zone,
+    via: "exchange",
+    session,
+  });
+}
+
+/**
  * A verified link for a platform whose consent URL the browser goes to
  * directly: spent, then the session starts and the browser goes on to the
  * consent screen.
@@ -146,34 +190,7 @@ export async function startFromLink(deps: Deps, adapter: PlatformAdapter, link: 
     // The return URL is signed and allowed: a user whose connection could
     // not be created (or whose records could not be stored) goes back to the
     // application, which can offer a retry.
-    if (isServiceFailure(error)) {
-      log.error = error.code;
-      log.cause = causeName(error);
-      log.peakaStatus = platformStatusOf(error);
-      log.outcome = "returned";
-      // After the response: the user goes back now, and storage may be what failed.
-      deps.defer(
-        "open_session",
-        openSession(deps, {
-          ...session,
-          platform: adapter.platform,
-          type: link.type,
-          zone,
-          returnUrl,
-          browser: binding?.browser,
-          settled: { status: "failed", connectionId: error.connectionId, error: error.code },
-        }),
-      );
-      return flowReturn(deps, returnUrl, {
-        connectionId: error.connectionId,
-        status: "fail",
-        error: error.code,
-        zone,
-        via: "exchange",
-        session,
-      });
-    }
-    throw error;
+    return failedStart(deps, error, link, session, adapter.platform, binding?.browser);
   }
   if (started.consentUrl) {
     log.outcome = "redirected";

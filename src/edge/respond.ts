@@ -52,8 +52,9 @@ export function renderFailure(
       error: view.code,
       message: view.detail ? `${FAILURES[view.code].message} ${view.detail}` : FAILURES[view.code].message,
       requestId: view.requestId,
-      ...(view.connectionId ? { connectionId: view.connectionId } : {}),
-      ...(view.fields ? { fields: view.fields } : {}),
+      // JSON drops the undefined ones.
+      connectionId: view.connectionId,
+      fields: view.fields,
     };
     return new Response(JSON.stringify(body), { status: view.status, headers });
   }

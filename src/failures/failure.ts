@@ -22,12 +22,13 @@ export interface FailureOptions {
 /** A failure the app knows how to present. Thrown from anywhere below the routes. */
 export class AppFailure extends Error {
   override readonly name = "AppFailure";
-  readonly code: FailureCode;
-  readonly status: number;
-  readonly connectionId: string | undefined;
-  readonly detail: string | undefined;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly fields: readonly FieldProblem[] | undefined;
+  // `declare`: the constructor sets it; a field declaration would only add bytes to the bundle.
+  declare readonly code: FailureCode;
+  declare readonly status: number;
+  declare readonly connectionId: string | undefined;
+  declare readonly detail: string | undefined;
+  declare readonly headers: Readonly<Record<string, string>>;
+  declare readonly fields: readonly FieldProblem[] | undefined;
   constructor(code: FailureCode, options: FailureOptions = {}) {
     super(code, { cause: options.cause });
     this.code = code;

@@ -1,4 +1,4 @@
-const encoder = new TextEncoder();
+import { encoder } from "./hmac-key.js";
 
 async function digest(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));

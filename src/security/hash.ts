@@ -1,4 +1,4 @@
-const encoder = new TextEncoder();
+import { encoder } from "./hmac-key.js";
 
 /** Lower-case hex SHA-256: how secrets (state, code, tokens) become KV keys. */
 export async function sha256Hex(input: string): Promise<string> {

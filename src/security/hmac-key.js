@@ -6,7 +6,8 @@
  * partner's Node backend imports them without a build step.
  */
 
-const encoder = new TextEncoder();
+/** One UTF-8 encoder for the worker's security modules (and the webhooks' signer): one copy in the bundle. */
+export const encoder = new TextEncoder();
 
 // Not a @typedef: every typedef in a module is exported, and this one would
 // put a runtime-specific key type into the signers' generated .d.ts files.

@@ -18,7 +18,7 @@
  * types`; `npm run typecheck` fails when it is out of date).
  */
 
-import { assertKey, base64url, hmacKey } from "./hmac-key.js";
+import { assertKey, base64url, encoder, hmacKey } from "./hmac-key.js";
 
 // The typedefs sit above an unexported constant so that tsc leaves their raw
 // tags and this header out of result.d.ts along with it.
@@ -140,8 +140,8 @@ export class ResultVerificationError extends Error {
   }
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+// Pure: a bundle that only signs (the worker) leaves the decoder out.
+const decoder = /* @__PURE__ */ new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * @param {unknown} value

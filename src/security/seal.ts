@@ -4,9 +4,8 @@
  * that URL: KV holds no `state` or other secret in the clear. HKDF-SHA256
  * derives an AES-256-GCM key; the output is base64url(iv ‖ ciphertext).
  */
-import { base64url, fromBase64url } from "./hmac-key.js";
+import { base64url, encoder, fromBase64url } from "./hmac-key.js";
 
-const encoder = new TextEncoder();
 const INFO = encoder.encode("peaka-connect-edge/seal/v1");
 const IV_BYTES = 12;
 

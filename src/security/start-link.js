@@ -16,7 +16,7 @@
  * when it is out of date).
  */
 
-import { assertKey, base64url, fromBase64url, hmacKey } from "./hmac-key.js";
+import { assertKey, base64url, encoder, fromBase64url, hmacKey } from "./hmac-key.js";
 
 // The typedefs sit above an unexported constant so that tsc leaves their raw
 // tags and this header out of start-link.d.ts along with it.
@@ -116,8 +116,6 @@ const MAX_QUERY_LENGTH = 8192;
 const NONCE = /^[A-Za-z0-9_-]{16,128}$/;
 const EXP = /^[1-9][0-9]{0,11}$/;
 const SIG = /^[A-Za-z0-9_-]{43}$/;
-
-const encoder = new TextEncoder();
 
 /**
  * The exact bytes that are signed: a version line, then the present fields in

@@ -9,3 +9,9 @@ export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["localhost", "127.0.
 export function hasAllowedScheme(url: URL): boolean {
   return url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
 }
+
+/** `text` as a URL when it parses, has an allowed scheme and carries no credentials. */
+export function safeUrl(text: string): URL | undefined {
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  return url && hasAllowedScheme(url) && !url.username && !url.password ? url : undefined;
+}

@@ -8,7 +8,8 @@ export type StorageOperation = "get" | "put" | "delete";
 
 export class StorageError extends Error {
   override readonly name = "StorageError";
-  readonly operation: StorageOperation;
+  // `declare`: the constructor sets it; a field declaration would only add bytes to the bundle.
+  declare readonly operation: StorageOperation;
   constructor(operation: StorageOperation, cause: unknown) {
     super(`KV ${operation} failed`, { cause });
     this.operation = operation;

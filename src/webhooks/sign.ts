@@ -5,7 +5,8 @@
  * package keeps the bundle small; test/webhooks/sign.test.ts holds the two to
  * the same bytes.
  */
-const encoder = new TextEncoder();
+
+import { encoder } from "../security/hmac-key.js";
 
 async function hmac(secret: string, text: string): Promise<string> {
   const keyBytes = Uint8Array.from(atob(secret), (ch) => ch.charCodeAt(0));

@@ -3,7 +3,7 @@ import { requirePublicOrigin } from "../../core/binding";
 import type { Deps } from "../../core/deps";
 import type { Created, CreateInput, PlatformAdapter, Warning } from "../../core/platform";
 import { emitEvent } from "../../observability/log";
-import { hasAllowedScheme } from "../../security/url-scheme";
+import { safeUrl } from "../../security/url-scheme";
 import { createConnection } from "./client";
 import { peakaCreateBody, type WorkerUrls, workerUrls } from "./create-body";
 import { PeakaMalformedResponseError } from "./errors";
@@ -12,8 +12,8 @@ import { peakaTarget } from "./zones";
 /** Peaka's consent URL is where the browser goes next: an absolute https URL (http only on loopback) or nothing. */
 function consentUrlFrom(url: string | undefined, connectionId: string): URL | undefined {
   if (url === undefined) return undefined;
-  const parsed = URL.canParse(url) ? new URL(url) : undefined;
-  if (!parsed || !hasAllowedScheme(parsed) || parsed.username || parsed.password) {
+  const parsed = safeUrl(url);
+  if (!parsed) {
     const error = new PeakaMalformedResponseError();
     error.connectionId = connectionId;
     throw error;
@@ -70,7 +70,7 @@ export const peakaAdapter: PlatformAdapter = {
     const consentUrl = consentUrlFrom(connection.url, connection.id);
     return {
       connectionId: connection.id,
-      ...(consentUrl ? { consentUrl } : {}),
+      consentUrl,
       warnings: consentUrl ? redirectUriWarnings(deps, input.zone, consentUrl, connection.id) : [],
     };
   },

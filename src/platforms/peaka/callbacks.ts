@@ -138,9 +138,11 @@ export async function exchange(deps: Deps, queryParameters: string, params: URLS
       status: "fail",
       error: error.code,
       zone,
-      ...(record
-        ? { connectionId: record.connectionId, returnUrl: record.returnUrl, browser: record.browser, ...linkOf(record) }
-        : {}),
+      // Without a record: all undefined, which the stored JSON leaves out.
+      connectionId: record?.connectionId,
+      returnUrl: record?.returnUrl,
+      browser: record?.browser,
+      ...linkOf(record),
     };
   }
   // Only a fresh outcome settles the session: a replay has nothing new to say.

@@ -8,8 +8,15 @@ export type PeakaFailureKind = "timeout" | "network" | "status" | "malformed";
 
 export abstract class PeakaError extends PlatformError {
   abstract readonly kind: PeakaFailureKind;
+  /**
+   * Transient failures (the user may simply retry) versus answers Peaka gave
+   * and will give again. Only a status failure has a platformStatus.
+   */
   get code(): "peaka_unavailable" | "peaka_rejected" {
-    return failureCodeFor(this);
+    const status = this.platformStatus ?? 0;
+    return this.kind === "timeout" || this.kind === "network" || status >= 500 || status === 429
+      ? "peaka_unavailable"
+      : "peaka_rejected";
   }
   get platformStatus(): number | undefined {
     return this instanceof PeakaStatusError ? this.status : undefined;
@@ -38,7 +45,8 @@ export class PeakaNetworkError extends PeakaError {
 export class PeakaStatusError extends PeakaError {
   override readonly name = "PeakaStatusError";
   readonly kind = "status";
-  readonly status: number;
+  // `declare`: the constructor sets it; a field declaration would only add bytes to the bundle.
+  declare readonly status: number;
   constructor(status: number) {
     super(`Peaka answered ${status}`);
     this.status = status;
@@ -51,23 +59,5 @@ export class PeakaMalformedResponseError extends PeakaError {
   readonly kind = "malformed";
   constructor() {
     super("Peaka's answer did not have the expected shape");
-  }
-}
-
-/**
- * Transient failures (the user may simply retry) versus answers Peaka gave
- * and will give again.
- */
-export function failureCodeFor(error: PeakaError): "peaka_unavailable" | "peaka_rejected" {
-  switch (error.kind) {
-    case "timeout":
-    case "network":
-      return "peaka_unavailable";
-    case "status":
-      return error instanceof PeakaStatusError && (error.status >= 500 || error.status === 429)
-        ? "peaka_unavailable"
-        : "peaka_rejected";
-    case "malformed":
-      return "peaka_rejected";
   }
 }

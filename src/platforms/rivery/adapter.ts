@@ -2,7 +2,7 @@ import { ConfigError } from "../../config/load";
 import type { Zone } from "../../config/types";
 import type { Deps } from "../../core/deps";
 import type { Created, CreateInput, PlatformAdapter } from "../../core/platform";
-import { hasAllowedScheme } from "../../security/url-scheme";
+import { safeUrl } from "../../security/url-scheme";
 import { createPull, type RiveryTarget } from "./client";
 import { RiveryError } from "./errors";
 
@@ -38,8 +38,8 @@ export const riveryAdapter: PlatformAdapter = {
       datasource_id: input.type,
       validity_duration: deps.config.riveryValiditySeconds,
     });
-    const consentUrl = URL.canParse(pull.auth_uri) ? new URL(pull.auth_uri) : undefined;
-    if (!consentUrl || !hasAllowedScheme(consentUrl) || consentUrl.username || consentUrl.password) {
+    const consentUrl = safeUrl(pull.auth_uri);
+    if (!consentUrl) {
       throw new RiveryError("create", "malformed");
     }
     return { consentUrl, resume: pull.pull_id, warnings: [] };

@@ -1,18 +1,10 @@
-import type { Clock } from "../../clock";
+import { type CallTarget, callJson } from "../../core/call";
 import { RiveryError, type RiveryStep } from "./errors";
 
 /** Where and how to reach one zone's Rivery API. */
-export interface RiveryTarget {
-  readonly apiUrl: string;
+export interface RiveryTarget extends CallTarget {
   readonly token: string;
-  readonly timeoutMs: number;
-  /** Injected, so tests assert the exact request and fire the timeout without waiting for it. */
-  readonly fetch: typeof fetch;
-  readonly clock: Clock;
 }
-
-/** Largest answer read from Rivery: a credentials answer is a few KiB at most. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /** A raw answer: the credentials endpoint's meaning is decided by credentialsReady (./ready.ts). */
 export interface RiveryAnswer {
@@ -24,10 +16,9 @@ export interface RiveryAnswer {
 type Json = Record<string, unknown> | undefined;
 
 /**
- * One call with our bearer token and nothing from the inbound request;
- * redirects are not followed (they would carry the token elsewhere). Throws
- * RiveryError for no answer; `ok` also requires a 2xx (429 on the create call
- * is Rivery's "invalid param", not a rate limit).
+ * One call (core/call.ts). Throws RiveryError for no answer; `ok` also
+ * requires a 2xx (429 on the create call is Rivery's "invalid param", not a
+ * rate limit).
  */
 async function send(
   target: RiveryTarget,
@@ -37,34 +28,20 @@ async function send(
   body: unknown,
   ok?: boolean,
 ): Promise<RiveryAnswer> {
-  let status: number;
-  let text: string;
-  try {
-    const response = await target.fetch(new URL(`${target.apiUrl}/${path}`), {
-      method,
-      headers: {
-        Authorization: `Bearer ${target.token}`,
-        "Content-Type": "application/json",
-        Accept: "application/json",
-      },
-      body: JSON.stringify(body),
-      redirect: "manual",
-      signal: target.clock.timeout(target.timeoutMs),
-    });
-    status = response.status;
-    text = await response.text();
-  } catch (cause) {
-    const name = cause instanceof Error ? cause.name : "";
-    throw new RiveryError(step, name === "TimeoutError" || name === "AbortError" ? "timeout" : "network", 0, cause);
-  }
+  const answer = await callJson(
+    target,
+    target.token,
+    method,
+    path,
+    body,
+    (timedOut, cause) => new RiveryError(step, timedOut ? "timeout" : "network", 0, cause),
+    true,
+  );
+  const { status } = answer;
   if (ok && (status < 200 || status > 299)) {
     throw new RiveryError(step, status === 429 && step === "create" ? "invalid_param" : "status", status);
   }
-  let json: unknown;
-  try {
-    json = text.length > MAX_RESPONSE_BYTES ? undefined : JSON.parse(text);
-  } catch {}
-  return { status, body: json };
+  return answer;
 }
 
 /** `POST {api}/oauth2`: a new credentials request (a "pull") for a datasource, valid for validity_duration seconds. */

@@ -22,9 +22,10 @@ export type RiveryFailure = "timeout" | "network" | "status" | "invalid_param" |
  */
 export class RiveryError extends PlatformError {
   override readonly name = "RiveryError";
-  readonly step: RiveryStep;
-  readonly kind: RiveryFailure;
-  readonly status: number | undefined;
+  // `declare`: the constructor sets it; a field declaration would only add bytes to the bundle.
+  declare readonly step: RiveryStep;
+  declare readonly kind: RiveryFailure;
+  declare readonly status: number | undefined;
   constructor(step: RiveryStep, kind: RiveryFailure, status?: number, cause?: unknown) {
     super(`Rivery ${step} call: ${kind}${status ? ` ${status}` : ""}`, { cause });
     this.step = step;

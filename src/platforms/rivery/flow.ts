@@ -3,13 +3,11 @@ import type { Zone } from "../../config/types";
 import { bindingToken, newBinding, randomToken, requireBrowser, requirePublicOrigin } from "../../core/binding";
 import { newSessionId, openSession, readSession, settleSession, updateSession } from "../../core/connect-session";
 import type { Deps } from "../../core/deps";
-import { isServiceFailure, platformStatusOf, toFailure } from "../../core/errors";
 import type { SessionStatus } from "../../core/events";
 import { flowReturn } from "../../core/result";
-import { type AcceptedLink, spendStartLink } from "../../core/start-link";
+import { type AcceptedLink, failedStart, spendStartLink } from "../../core/start-link";
 import type { Redirect } from "../../core/way-back";
 import { AppFailure } from "../../failures/failure";
-import { causeName } from "../../observability/log";
 import { sha256Hex } from "../../security/hash";
 import { seal, unseal } from "../../security/seal";
 import { SESSION_ID, type SessionRecord } from "../../storage/records";
@@ -102,29 +100,7 @@ export async function startRiveryFromLink(deps: Deps, link: AcceptedLink): Promi
     log.outcome = "redirected";
     return { location: startUrl, status: 303 };
   } catch (thrown) {
-    const error = toFailure(thrown);
-    if (!isServiceFailure(error)) throw error;
-    log.error = error.code;
-    log.cause = causeName(error);
-    log.peakaStatus = platformStatusOf(error);
-    log.outcome = "returned";
-    // After the response: the user goes back now, and storage may be what failed.
-    deps.defer(
-      "open_session",
-      openSession(deps, {
-        ...link,
-        ...session,
-        platform: "rivery",
-        settled: { status: "failed", error: error.code },
-      }),
-    );
-    return flowReturn(deps, link.returnUrl, {
-      status: "fail",
-      error: error.code,
-      zone: link.zone,
-      via: "exchange",
-      session,
-    });
+    return failedStart(deps, thrown, link, session, "rivery");
   }
 }
 
@@ -236,7 +212,7 @@ export async function pollSession(deps: Deps, sessionId: string): Promise<Sessio
   });
   return {
     status,
-    ...(connectionId ? { connectionId } : {}),
+    connectionId,
     next: back.location,
     ...(back.popup ? { popup: { t: back.popup.targetOrigin, m: back.popup.message } } : {}),
   };

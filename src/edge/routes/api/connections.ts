@@ -46,9 +46,9 @@ export async function createConnectionRoute(c: Context<AppEnv>): Promise<Respons
     {
       sessionId: started.sessionId,
       connectionId: started.connectionId,
-      ...(started.startUrl ? { startUrl: started.startUrl } : {}),
+      startUrl: started.startUrl,
       // Only with BROWSER_BINDING=off: otherwise the browser must go through startUrl to be bound.
-      ...(started.consentUrl ? { consentUrl: started.consentUrl } : {}),
+      consentUrl: started.consentUrl,
       zone: started.zone,
       expiresAt: new Date(started.expiresAt).toISOString(),
       ...(started.warnings.length > 0 ? { warnings: started.warnings } : {}),
@@ -86,7 +86,7 @@ export async function registerReturnRoute(c: Context<AppEnv>): Promise<Response>
   return c.json({
     sessionId: registered.sessionId,
     connectionId,
-    ...(registered.startUrl ? { startUrl: registered.startUrl } : {}),
+    startUrl: registered.startUrl,
     zone,
     expiresAt: new Date(registered.expiresAt).toISOString(),
     ...(registered.warnings.length > 0 ? { warnings: registered.warnings } : {}),
