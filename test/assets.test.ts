@@ -1,8 +1,8 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
 import { ASSET_CACHE, PAGE_CSS, POPUP_JS, WAIT_JS } from "../src/edge/assets";
-import { renderWaitPage } from "../src/edge/wait-page";
 import { PAGE_CSP } from "../src/edge/headers";
+import { renderWaitPage } from "../src/edge/wait-page";
 import { HOST } from "./fixtures/start";
 import { captureLogs } from "./helpers/logs";
 import { API_CLIENT, BROWSER, call } from "./helpers/worker";
@@ -139,7 +139,7 @@ describe("the waiting page's template (public/pages/wait.html)", () => {
     expect(template).toContain(`<link rel="stylesheet" href="${PAGE_CSS}">`);
   });
 
-  it("carries data attributes a browser decodes to the exact values: & and \" are encoded", async () => {
+  it('carries data attributes a browser decodes to the exact values: & and " are encoded', async () => {
     const { env } = await import("cloudflare:workers");
     const context = { env, req: { url: `${HOST}/oauth2/wait` } } as unknown as Parameters<typeof renderWaitPage>[0];
     const authUri = 'https://rivery.example/auth?a=1&not-b=2&copy="x"';
