@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import * as z from "zod/mini";
 import { systemClock } from "../src/clock";
 import { parseConfig } from "../src/config/load";
+import * as fields from "../src/core/fields";
 import { buildApp } from "../src/edge/app";
+import { RegisterReturnRequest } from "../src/edge/routes/api/schemas";
 import {
   API_ROUTES,
   ApiError,
@@ -145,5 +147,36 @@ describe("the API's answers match the documented schemas", () => {
     );
     expect(res.status).toBe(200);
     expectDocumented(RegisterReturnResponse, await res.json());
+  });
+});
+
+describe("lengths the worker checks by regex (core/fields.ts)", () => {
+  type Schema = {
+    minLength?: number;
+    maxLength?: number;
+    additionalProperties?: Schema;
+    properties?: Record<string, Schema>;
+  };
+  const schemas = (openApiDocument(VERSION) as { components: { schemas: Record<string, Schema> } }).components.schemas;
+  const ok = (schema: z.ZodMiniType, value: string) => z.safeParse(schema, value).success;
+
+  it("a credential value: the document's minLength and maxLength are the worker's rule", () => {
+    const documented = schemas.CreateConnectionRequest?.properties?.credential?.additionalProperties;
+    expect([documented?.minLength, documented?.maxLength]).toEqual([1, 8192]);
+    expect(ok(fields.credentialValue, "")).toBe(false);
+    expect(ok(fields.credentialValue, "a")).toBe(true);
+    expect(ok(fields.credentialValue, "a".repeat(8192))).toBe(true);
+    expect(ok(fields.credentialValue, "a".repeat(8193))).toBe(false);
+    // Counted as String.length counts (UTF-16 units), as z.maxLength did.
+    expect(ok(fields.credentialValue, "😀".repeat(4096))).toBe(true);
+    expect(ok(fields.credentialValue, `${"😀".repeat(4096)}a`)).toBe(false);
+  });
+
+  it("consentUrl: the document's maxLength is the worker's rule", () => {
+    expect(schemas.RegisterReturnRequest?.properties?.consentUrl?.maxLength).toBe(8192);
+    const url = (n: number) => `https://a.example/${"x".repeat(n - 18)}`;
+    expect(url(8192)).toHaveLength(8192);
+    expect(ok(RegisterReturnRequest.shape.consentUrl, url(8192))).toBe(true);
+    expect(ok(RegisterReturnRequest.shape.consentUrl, url(8193))).toBe(false);
   });
 });

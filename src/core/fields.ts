@@ -26,17 +26,23 @@ const CREDENTIAL_KEY = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const MAX_CREDENTIAL_ENTRIES = 32;
 
 /**
+ * One credential value. Lengths by regex, not z.minLength/z.maxLength: the
+ * same rule (UTF-16 units, as String.length counts) without zod's length
+ * checks in the bundle; the OpenAPI document restates them as minLength and
+ * maxLength (edge/routes/api/spec.ts).
+ */
+export const credentialValue = z
+  .string({ error: "must be a string" })
+  .check(z.regex(/^[\s\S]/, "must not be empty"), z.regex(/^[\s\S]{0,8192}$/, "must be at most 8192 characters"));
+
+/**
  * A provider credential: string values only, passed to the platform and nowhere
  * else (never logged, stored or echoed).
  */
 export const credential = z
-  .record(
-    z.string().check(z.regex(CREDENTIAL_KEY, "keys must be identifiers such as clientId")),
-    z
-      .string({ error: "must be a string" })
-      .check(z.minLength(1, "must not be empty"), z.maxLength(8192, "must be at most 8192 characters")),
-    { error: "must be an object of string values" },
-  )
+  .record(z.string().check(z.regex(CREDENTIAL_KEY, "keys must be identifiers such as clientId")), credentialValue, {
+    error: "must be an object of string values",
+  })
   .check(
     z.refine(
       (value) => Object.keys(value).length <= MAX_CREDENTIAL_ENTRIES,

@@ -30,7 +30,7 @@ export function renderPopupPage(way: Redirect & { popup: NonNullable<Redirect["p
   const target = new URL(way.location).origin;
   if (target !== way.popup.targetOrigin || target === "null") throw new Error("popup target is not the return origin");
   const data = scriptJson({ t: target, m: way.popup.message, l: way.location });
-  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex"><title>Connecting</title></head><body><p>Returning to the app… <a href="${escapeHtml(way.location)}">Continue</a></p><script type="application/json" id="d">${data}</script><script src="${POPUP_JS}"></script></body></html>`;
+  const html = `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="robots" content="noindex"><title>Connecting</title><p>Returning to the app… <a href="${escapeHtml(way.location)}">Continue</a><script type="application/json" id="d">${data}</script><script src="${POPUP_JS}"></script>`;
   const response = new Response(html, {
     status: 200,
     headers: {

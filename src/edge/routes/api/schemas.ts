@@ -32,7 +32,7 @@ export const RegisterReturnRequest = z.strictObject(
     /** Peaka's consent URL for this connection, if the caller has it: its `state` is then remembered too. */
     consentUrl: z.optional(
       z.string({ error: "must be a string" }).check(
-        z.maxLength(8192, "must be at most 8192 characters"),
+        z.regex(/^[\s\S]{0,8192}$/, "must be at most 8192 characters"),
         z.refine((s) => URL.canParse(s), "must be an absolute URL"),
       ),
     ),

@@ -13,7 +13,13 @@ import { CreateConnectionRequest, RegisterReturnRequest } from "./schemas";
 // these schemas, and that the committed document is the one this generates.
 
 /** Named schemas: they become `components.schemas` and are referenced, not inlined. */
-export const components = z.registry<{ id?: string; description?: string; maxProperties?: number }>();
+export const components = z.registry<{
+  id?: string;
+  description?: string;
+  maxProperties?: number;
+  minLength?: number;
+  maxLength?: number;
+}>();
 
 function component<T extends z.ZodMiniType>(id: string, schema: T, description: string): T {
   components.add(schema, { id, description });
@@ -46,7 +52,11 @@ components.add(fields.credential, {
   maxProperties: 32,
 });
 
+// The worker checks these lengths by regex (core/fields.ts says why); the
+// document states them as lengths, and test/openapi.test.ts holds the two equal.
+components.add(fields.credentialValue, { minLength: 1, maxLength: 8192 });
 components.add(RegisterReturnRequest.shape.consentUrl, {
+  maxLength: 8192,
   description:
     "The platform's consent URL for this connection, when the partner has it (at most 8192 characters, absolute): its `state` is then remembered too. Required with BROWSER_BINDING=required.",
 });
