@@ -115,8 +115,8 @@ async function seedSession(store: Store, sessionId: string, connectionId: string
 export const SETTLE_NOTE =
   "the connect session's settle after the response: 1 read + 1 write, and its webhook (1 queue message)";
 
-/** `cs_` + 24 base64url characters, distinct per flow and request. */
-const sessionIdFor = (flow: string, i: number) => `cs_${`${flow}${i}`.padEnd(24, "0")}`;
+/** `cs_` + 24 base64url characters, distinct per flow and request ("done_1-…" is never "done_10…"). */
+const sessionIdFor = (flow: string, i: number) => `cs_${`${flow}_${i}`.padEnd(24, "-")}`;
 
 export async function measureOps(workers: OpsWorkers, n: number): Promise<FlowOps[]> {
   const { relayOneZone, relayTwoZones, exchange, upstream } = workers;
