@@ -505,6 +505,12 @@ describe("polling Rivery", () => {
     expect(next.searchParams.get("status")).toBe("fail");
     expect(next.searchParams.get("error")).toBe("expired");
     expect(seen.credentials).toHaveLength(0);
+    // Observed, so ended for good: written expired (and its webhook raised), not only read so.
+    expect(await body(await h.status(s.sessionId))).toMatchObject({
+      status: "expired",
+      error: "expired",
+      completedAt: expect.any(String),
+    });
   });
 
   it("a pull_id whose JWS header has an earlier exp ends the session then", async () => {

@@ -163,6 +163,20 @@ export function settleSession(
   return rewrite(deps, sessionId, (fields) => settled(fields, outcome, deps.clock.now()));
 }
 
+/**
+ * A flow that saw its session run out (a platform's poll past the deadline)
+ * ends it like any other outcome: written `expired` with error `expired`, and
+ * notified once (a `connection.failed` webhook). An expiry nobody observes
+ * stays a read-time state (readSession): there is no cron to raise it.
+ */
+export async function expireSession(deps: Deps, sessionId: string): Promise<SessionRecord | undefined> {
+  const now = deps.clock.now();
+  const current = await deps.store.getSession(sessionId);
+  if (current?.status !== "pending" || current.deadline > now) return current && withDeadline(current, now);
+  const { v: _v, expiresAt: _e, ...fields } = current;
+  return write(deps, { ...fields, status: "expired", error: "expired", completedAt: now });
+}
+
 /** Records platform progress on a pending session; a terminal one is left as it is. */
 export function updateSession(deps: Deps, sessionId: string, patch: SessionPatch): Promise<SessionRecord | undefined> {
   const { connectionId, browser, platformData } = patch;

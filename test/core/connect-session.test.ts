@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { Clock } from "../../src/clock";
 import { parseConfig } from "../../src/config/load";
 import {
+  expireSession,
   openSession,
   readSession,
   type SessionInit,
@@ -137,6 +138,40 @@ describe("a connect session's lifecycle", () => {
     expect(events).toEqual([]);
     // Nothing was written: the stored record is still the pending one.
     expect((await deps.store.getSession(sessionId))?.status).toBe("pending");
+  });
+
+  it("an expiry a flow observes is written and notified once, as connection.failed with status expired", async () => {
+    const { clock, advance } = manualClock();
+    const { deps, events } = depsFor(clock);
+    const { sessionId } = await openSession(deps, init({ deadline: clock.now() + 60_000, reference: "acct-7" }));
+    // Before the deadline nothing happens.
+    expect((await expireSession(deps, sessionId))?.status).toBe("pending");
+    expect(events).toEqual([]);
+    advance(60_000);
+    const expired = await expireSession(deps, sessionId);
+    expect(expired).toMatchObject({ status: "expired", error: "expired", completedAt: clock.now() });
+    expect((await deps.store.getSession(sessionId))?.status).toBe("expired");
+    expect(events).toEqual([
+      {
+        type: "connection.failed",
+        at: clock.now(),
+        data: {
+          sessionId,
+          connectionId: undefined,
+          platform: "peaka",
+          type: "google_analytics",
+          zone: "us",
+          status: "expired",
+          error: "expired",
+          reference: "acct-7",
+        },
+      },
+    ]);
+    // Once: a second observer, or a late outcome, changes nothing.
+    advance(1000);
+    expect((await expireSession(deps, sessionId))?.completedAt).toBe(expired?.completedAt);
+    expect((await settleSession(deps, sessionId, { status: "succeeded" }))?.status).toBe("expired");
+    expect(events).toHaveLength(1);
   });
 
   it("a session opened settled (connected at start, or failed at start) notifies once, and only then", async () => {

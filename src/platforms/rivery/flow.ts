@@ -1,7 +1,14 @@
 import { SESSIONS_PATH, WAIT_PATH } from "../../config/load";
 import type { Zone } from "../../config/types";
 import { bindingToken, newBinding, randomToken, requireBrowser, requirePublicOrigin } from "../../core/binding";
-import { newSessionId, openSession, readSession, settleSession, updateSession } from "../../core/connect-session";
+import {
+  expireSession,
+  newSessionId,
+  openSession,
+  readSession,
+  settleSession,
+  updateSession,
+} from "../../core/connect-session";
 import type { Deps } from "../../core/deps";
 import type { SessionStatus } from "../../core/events";
 import { flowReturn } from "../../core/result";
@@ -224,8 +231,11 @@ async function finish(
   session: SessionRecord,
   outcome?: { status: "succeeded" | "failed"; connectionId?: string; error?: string },
 ): Promise<SessionRecord> {
-  // Expiry is a read-time state of the session (no write, no event): only the pull is forgotten.
-  const settled = outcome && (await settleSession(deps, session.sessionId, outcome));
+  // No outcome: the poll found the session past its deadline. It ends as
+  // `expired`, written and notified once like any other end.
+  const settled = outcome
+    ? await settleSession(deps, session.sessionId, outcome)
+    : await expireSession(deps, session.sessionId);
   deps.defer("delete_sealed", deps.store.deleteSealed(session.sessionId));
   return settled ?? { ...session, ...outcome };
 }
