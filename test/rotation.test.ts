@@ -128,10 +128,13 @@ describe("_PREVIOUS configuration", () => {
           RESULT_SIGNING_KEY: key("c"),
           RESULT_SIGNING_KEY_PREVIOUS: key("d"),
           LINK_SIGNING_KEY: key("e"),
+          WEBHOOK_URL: "https://hooks.example.com/peaka",
+          WEBHOOK_SECRET: `whsec_${btoa("webhook-secret-new-0123456789")}`,
+          WEBHOOK_SECRET_PREVIOUS: `whsec_${btoa("webhook-secret-old-0123456789")}`,
         },
       )
     ).json();
-    expect(body).toMatchObject({ rotating: ["ADMIN_TOKEN", "RESULT_SIGNING_KEY"] });
+    expect(body).toMatchObject({ rotating: ["ADMIN_TOKEN", "RESULT_SIGNING_KEY", "WEBHOOK_SECRET"] });
     const plain = await (await call(`${HOST}/healthz`, {}, { ADMIN_TOKEN: key("a") })).json();
     expect(plain).not.toHaveProperty("rotating");
   });

@@ -58,14 +58,15 @@ export function configProblems(config: Config): (ConfigProblem & { zone?: Zone }
 }
 
 /** Secrets with a `_PREVIOUS` in use: a rotation in progress (docs/deploy.md), by name, to finish later. */
-function rotating({ adminToken, linkSigningKey, resultSigningKey }: Config): string[] {
+function rotating({ adminToken, linkSigningKey, resultSigningKey, webhooks }: Config): string[] {
   return Object.entries({
     ADMIN_TOKEN: adminToken,
     LINK_SIGNING_KEY: linkSigningKey,
     RESULT_SIGNING_KEY: resultSigningKey,
   })
     .filter(([, s]) => s.state === "set" && s.previous)
-    .map(([name]) => name);
+    .map(([name]) => name)
+    .concat(webhooks.state === "on" && webhooks.secrets.length > 1 ? ["WEBHOOK_SECRET"] : []);
 }
 
 export function health(c: Context<AppEnv>): Response {
