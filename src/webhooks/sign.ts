@@ -6,11 +6,13 @@
  * the same bytes.
  */
 
-import { encoder } from "../security/hmac-key.js";
+import { encoder, fromBase64url } from "../security/hmac-key.js";
 
 async function hmac(secret: string, text: string): Promise<string> {
-  const keyBytes = Uint8Array.from(atob(secret), (ch) => ch.charCodeAt(0));
-  const key = await crypto.subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  // The shared decoder takes standard base64 as it is (it only maps - and _).
+  const key = await crypto.subtle.importKey("raw", fromBase64url(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(text)))));
 }
 
